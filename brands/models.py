@@ -1,0 +1,79 @@
+"""Brands (tenants) and the people who work for them.
+
+A brand is the spec's 品牌商 (`master_id`), created and edited by JD Cloud through the ISV
+callbacks `/JDCloud/master/sync` and `/JDCloud/master/edit`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Brand(models.Model):
+    class ShopType(models.TextChoices):
+        SELF_OPERATED = "1", _("JD self-operated")
+        POP = "2", _("POP")
+
+    class UserType(models.TextChoices):
+        MERCHANT = "1", _("Merchant")
+
+    class Status(models.IntegerChoices):
+        ACTIVE = 1, _("Active")
+        FROZEN = 0, _("Frozen")
+
+    master_id = models.CharField(_("master ID"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    shop_id = models.CharField(_("shop ID"), max_length=64, blank=True)
+    shop_type = models.CharField(
+        _("shop type"), max_length=2, choices=ShopType.choices, default=ShopType.POP
+    )
+    user_type = models.CharField(
+        _("user type"), max_length=2, choices=UserType.choices, default=UserType.MERCHANT
+    )
+    expire_time = models.DateTimeField(_("expires at"), null=True, blank=True)
+    status = models.SmallIntegerField(_("status"), choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.master_id})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expire_time is not None and self.expire_time <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        """A frozen or expired brand cannot log in or act (PRODUCT.md §1)."""
+        return self.status == self.Status.ACTIVE and not self.is_expired
+
+
+class BrandUser(models.Model):
+    """A Django user tied to one brand by their JD pin (`master_pin`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="brand_user",
+    )
+    brand = models.ForeignKey(
+        Brand, verbose_name=_("brand"), on_delete=models.CASCADE, related_name="users"
+    )
+    pin = models.CharField(_("JD pin"), max_length=128, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("brand user")
+        verbose_name_plural = _("brand users")
+        ordering = ["brand", "pin"]
+
+    def __str__(self) -> str:
+        return f"{self.pin} @ {self.brand.name}"

@@ -1,0 +1,1 @@
+"""Models of the crowds app (see PRODUCT.md)."""

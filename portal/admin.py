@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import IntegrationCall
+
+
+@admin.register(IntegrationCall)
+class IntegrationCallAdmin(admin.ModelAdmin):
+    """Read-only: the log is evidence, not something to edit."""
+
+    list_display = (
+        "created_at",
+        "direction",
+        "system",
+        "brand",
+        "method",
+        "endpoint",
+        "http_status",
+        "remote_code",
+        "ok",
+        "duration_ms",
+        "attempt",
+    )
+    list_filter = ("system", "direction", "ok", "http_status", "brand", "created_at")
+    list_select_related = ("brand",)
+    search_fields = ("endpoint", "remote_code", "error", "brand__name", "brand__master_id")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [f.name for f in IntegrationCall._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.site_header = _("Brand portal administration")
+admin.site.site_title = _("Brand portal")

@@ -1,0 +1,7 @@
+"""Routes of the REST API under /api/v1/; each app adds its own."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("brands.api_urls")),
+]

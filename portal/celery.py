@@ -1,0 +1,70 @@
+"""The Celery app `portal`: `celery -A portal worker`, `celery -A portal beat`.
+
+Configuration lives in Django settings under the `CELERY_` prefix. Tasks are small and
+idempotent (STYLE.md §6): they are acknowledged only after they ran (`acks_late`), a task
+whose worker died is handed back to the broker (`task_reject_on_worker_lost`), and they
+are enqueued after the surrounding transaction commits (`task.delay_on_commit(...)`,
+from `DjangoTask`), so a worker never looks for a row that is not there yet.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def _broker_transport_options() -> dict:
+    from django.conf import settings
+
+    if not settings.CELERY_BROKER_URL.startswith("filesystem"):
+        return {}
+    folder = settings.CELERY_BROKER_FILESYSTEM_DIR
+    for sub in ("out", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "out"),
+        "data_folder_out": str(folder / "out"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+    }
+
+
+def _results_folder() -> None:
+    from django.conf import settings
+
+    backend = settings.CELERY_RESULT_BACKEND
+    if backend.startswith("file://"):
+        os.makedirs(backend.removeprefix("file://"), exist_ok=True)
+
+
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    # One message at a time per process: with acks_late, a prefetched message would
+    # wait behind a slow one and be redelivered if the worker died.
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    result_expires=60 * 60 * 24,
+    broker_connection_retry_on_startup=True,
+    timezone="Asia/Shanghai",
+    enable_utc=True,
+)
+app.conf.broker_transport_options = _broker_transport_options()
+_results_folder()
+
+app.conf.beat_schedule = {
+    "prune-integration-call-log": {
+        "task": "portal.tasks.prune_integration_calls",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
+
+app.autodiscover_tasks()

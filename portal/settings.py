@@ -1,0 +1,248 @@
+"""Settings of the brand portal.
+
+Everything comes from the environment through django-environ; a `.env` file beside
+`manage.py` is read when present (see `.env.example` for every name and its meaning).
+Secrets have no default unless DEBUG is on, so a production process without them
+refuses to start instead of running with a value from the source code.
+"""
+
+import os
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+# Existing environment variables win over the file. PORTAL_ENV_FILE names another file;
+# set it empty to read none (the test suite does, so a developer's .env cannot leak in).
+ENV_FILE = os.environ.get("PORTAL_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def secret(name: str, debug_default: str = "") -> str:
+    """A secret: required in production, a harmless placeholder under DEBUG."""
+    if DEBUG:
+        return env.str(name, default=debug_default)
+    return env.str(name)
+
+
+SECRET_KEY = secret("SECRET_KEY", "django-insecure-development-only-key")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Applications -------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "portal",
+    "brands",
+    "crowds",
+    "campaigns",
+    "reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] != ":memory:":
+        DATABASES["default"]["NAME"] = str(BASE_DIR / DATABASES["default"]["NAME"])
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # WAL lets the web process, the worker and beat share the file without
+    # "database is locked" errors on every concurrent write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+    )
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Internationalisation -----------------------------------------------------------
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files (WhiteNoise) ------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed names; under DEBUG the plain names are served from the finders.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# A missing manifest entry (a file added without collectstatic) serves the plain name
+# instead of failing the whole page.
+WHITENOISE_MANIFEST_STRICT = False
+
+# --- Security -----------------------------------------------------------------------
+# Production defaults follow `manage.py check --deploy`; behind a TLS-terminating proxy
+# set SECURE_PROXY_SSL_HEADER_ENABLED=true.
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- REST API -----------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "JD brand marketing portal API",
+    "DESCRIPTION": "Everything a brand user can do in the browser, scoped to their brand.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from the sidecar package: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Celery -------------------------------------------------------------------------
+# The embedded default is kombu's filesystem transport: no broker server to run.
+# Production: CELERY_BROKER_URL=redis://..., CELERY_RESULT_BACKEND=redis://...
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Relative folders are taken from the project root.
+CELERY_BROKER_FILESYSTEM_DIR = BASE_DIR / env.str(
+    "CELERY_BROKER_FILESYSTEM_DIR", default="var/broker"
+)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="file://var/celery-results")
+if CELERY_RESULT_BACKEND.startswith("file://") and not CELERY_RESULT_BACKEND.startswith("file:///"):
+    CELERY_RESULT_BACKEND = f"file://{BASE_DIR / CELERY_RESULT_BACKEND.removeprefix('file://')}"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+# How many times a task may be redelivered after its worker died before it is dropped.
+CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=5)
+
+# --- JD Cloud -----------------------------------------------------------------------
+# The JD-provided API (gateway-signed with AK/SK), the ISV callback token key, and the
+# OAuth 2.0 joint login. Defaults point at JD Cloud's documented hosts; `make run`
+# points them at the sandbox.
+
+JDCLOUD_API_BASE_URL = env.str("JDCLOUD_API_BASE_URL", default="http://127.0.0.1:8100/jdcloud")
+JDCLOUD_ACCESS_KEY = secret("JDCLOUD_ACCESS_KEY", "sandbox-access-key")
+JDCLOUD_SECRET_KEY = secret("JDCLOUD_SECRET_KEY", "sandbox-secret-key")
+JDCLOUD_SIGNING_ALGORITHM = env.str("JDCLOUD_SIGNING_ALGORITHM", default="JDCLOUD2-HMAC-SHA256")
+JDCLOUD_ISV_KEY = secret("JDCLOUD_ISV_KEY", "SandboxIsvKey0123456789abcdefABC")
+# The ECRM spec drops empty values before hashing; a sibling JD product keeps them.
+JDCLOUD_ISV_TOKEN_KEEP_EMPTY = env.bool("JDCLOUD_ISV_TOKEN_KEEP_EMPTY", default=False)
+JDCLOUD_PARTNER_ID = env.str("JDCLOUD_PARTNER_ID", default="")
+JDCLOUD_TIMEOUT_SECONDS = env.float("JDCLOUD_TIMEOUT_SECONDS", default=10.0)
+JDCLOUD_CONNECT_TIMEOUT_SECONDS = env.float("JDCLOUD_CONNECT_TIMEOUT_SECONDS", default=3.0)
+JDCLOUD_OAUTH_CLIENT_ID = env.str("JDCLOUD_OAUTH_CLIENT_ID", default="sandbox-client")
+JDCLOUD_OAUTH_CLIENT_SECRET = secret("JDCLOUD_OAUTH_CLIENT_SECRET", "sandbox-client-secret")
+JDCLOUD_OAUTH_AUTHORIZE_URL = env.str(
+    "JDCLOUD_OAUTH_AUTHORIZE_URL", default="https://oauth2.jdcloud.com/authorize"
+)
+JDCLOUD_OAUTH_TOKEN_URL = env.str(
+    "JDCLOUD_OAUTH_TOKEN_URL", default="https://oauth2.jdcloud.com/token"
+)
+JDCLOUD_OAUTH_USERINFO_URL = env.str(
+    "JDCLOUD_OAUTH_USERINFO_URL", default="https://oauth2.jdcloud.com/userinfo"
+)
+# Hosts besides our own that a free-login `preview_url` may redirect to.
+PREVIEW_ALLOWED_HOSTS = env.list("PREVIEW_ALLOWED_HOSTS", default=[])
+
+# --- Linkflow CDP -------------------------------------------------------------------
+# Each brand's App Key / Secret are stored encrypted on the brand, not here.
+
+LINKFLOW_API_BASE_URL = env.str("LINKFLOW_API_BASE_URL", default="http://127.0.0.1:8100/linkflow")
+LINKFLOW_TIMEOUT_SECONDS = env.float("LINKFLOW_TIMEOUT_SECONDS", default=10.0)
+
+# --- Sandbox ------------------------------------------------------------------------
+
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")
+
+# --- Logging ------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Housekeeping -------------------------------------------------------------------
+
+INTEGRATION_CALL_RETENTION_DAYS = env.int("INTEGRATION_CALL_RETENTION_DAYS", default=90)

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.report_overview, name="overview"),
+]
