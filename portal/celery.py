@@ -18,30 +18,6 @@ app = Celery("portal", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
-def _broker_transport_options() -> dict:
-    from django.conf import settings
-
-    if not settings.CELERY_BROKER_URL.startswith("filesystem"):
-        return {}
-    folder = settings.CELERY_BROKER_FILESYSTEM_DIR
-    for sub in ("out", "processed"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    return {
-        "data_folder_in": str(folder / "out"),
-        "data_folder_out": str(folder / "out"),
-        "processed_folder": str(folder / "processed"),
-        "store_processed": False,
-    }
-
-
-def _results_folder() -> None:
-    from django.conf import settings
-
-    backend = settings.CELERY_RESULT_BACKEND
-    if backend.startswith("file://"):
-        os.makedirs(backend.removeprefix("file://"), exist_ok=True)
-
-
 app.conf.update(
     task_serializer="json",
     result_serializer="json",
@@ -57,8 +33,6 @@ app.conf.update(
     timezone="Asia/Shanghai",
     enable_utc=True,
 )
-app.conf.broker_transport_options = _broker_transport_options()
-_results_folder()
 
 app.conf.beat_schedule = {
     "prune-integration-call-log": {

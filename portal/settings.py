@@ -187,6 +187,17 @@ CELERY_BROKER_FILESYSTEM_DIR = BASE_DIR / env.str(
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="file://var/celery-results")
 if CELERY_RESULT_BACKEND.startswith("file://") and not CELERY_RESULT_BACKEND.startswith("file:///"):
     CELERY_RESULT_BACKEND = f"file://{BASE_DIR / CELERY_RESULT_BACKEND.removeprefix('file://')}"
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for _sub in ("out", "processed"):
+        (CELERY_BROKER_FILESYSTEM_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_FILESYSTEM_DIR / "out"),
+        "data_folder_out": str(CELERY_BROKER_FILESYSTEM_DIR / "out"),
+        "processed_folder": str(CELERY_BROKER_FILESYSTEM_DIR / "processed"),
+        "store_processed": False,
+    }
+if CELERY_RESULT_BACKEND.startswith("file://"):
+    Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
