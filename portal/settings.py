@@ -213,6 +213,12 @@ JDCLOUD_API_BASE_URL = env.str("JDCLOUD_API_BASE_URL", default="http://127.0.0.1
 JDCLOUD_ACCESS_KEY = secret("JDCLOUD_ACCESS_KEY", "sandbox-access-key")
 JDCLOUD_SECRET_KEY = secret("JDCLOUD_SECRET_KEY", "sandbox-secret-key")
 JDCLOUD_SIGNING_ALGORITHM = env.str("JDCLOUD_SIGNING_ALGORITHM", default="JDCLOUD2-HMAC-SHA256")
+# The gateway signature's credential scope. The API-gateway SDK core that JD builds
+# per-ISV SDKs on signs with service "simpleclient" in region "jdcloud-api".
+JDCLOUD_SIGNING_SERVICE = env.str("JDCLOUD_SIGNING_SERVICE", default="simpleclient")
+JDCLOUD_SIGNING_REGION = env.str("JDCLOUD_SIGNING_REGION", default="jdcloud-api")
+# Reads (list, info, status, templates, balance, report) are tried this many times.
+JDCLOUD_READ_ATTEMPTS = env.int("JDCLOUD_READ_ATTEMPTS", default=3)
 JDCLOUD_ISV_KEY = secret("JDCLOUD_ISV_KEY", "SandboxIsvKey0123456789abcdefABC")
 # The ECRM spec drops empty values before hashing; a sibling JD product keeps them.
 JDCLOUD_ISV_TOKEN_KEEP_EMPTY = env.bool("JDCLOUD_ISV_TOKEN_KEEP_EMPTY", default=False)

@@ -61,3 +61,12 @@ def sandbox_url():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _retries_without_waiting():
+    """stamina's test mode: the configured attempts, no sleeping between them."""
+    import stamina
+
+    with stamina.set_testing(True, attempts=3):
+        yield

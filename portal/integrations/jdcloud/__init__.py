@@ -1,0 +1,1 @@
+"""JD Cloud automated marketing platform (ECRM) API: client, errors, signing, types."""
