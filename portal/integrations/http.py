@@ -13,7 +13,7 @@ import httpx
 
 USER_AGENT = "jd-brand-portal/0.1 httpx"
 
-_clients: dict[tuple[str, int, str], httpx.Client] = {}
+_clients: dict[tuple, httpx.Client] = {}
 _lock = threading.Lock()
 
 
@@ -25,7 +25,7 @@ def shared_client(
     connect_timeout: float,
 ) -> httpx.Client:
     """The process-wide client for `service` at `base_url`."""
-    key = (service, os.getpid(), base_url)
+    key = (service, os.getpid(), base_url, timeout, connect_timeout)
     client = _clients.get(key)
     if client is None:
         with _lock:
