@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
 
 
 class Brand(models.Model):
@@ -69,6 +70,8 @@ class BrandUser(models.Model):
     )
     pin = models.CharField(_("JD pin"), max_length=128, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedManager(brand="brand")
 
     class Meta:
         verbose_name = _("brand user")

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "brands.middleware.BrandContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "brands.context_processors.brand",
             ],
         },
     },
@@ -236,8 +238,17 @@ JDCLOUD_OAUTH_TOKEN_URL = env.str(
 JDCLOUD_OAUTH_USERINFO_URL = env.str(
     "JDCLOUD_OAUTH_USERINFO_URL", default="https://oauth2.jdcloud.com/userinfo"
 )
+# Client authentication at the token endpoint: client_secret_basic or client_secret_post.
+JDCLOUD_OAUTH_TOKEN_AUTH_METHOD = env.str(
+    "JDCLOUD_OAUTH_TOKEN_AUTH_METHOD", default="client_secret_basic"
+)
+# The userinfo field that holds the JD pin passed to /master/verify.
+JDCLOUD_OAUTH_PIN_CLAIM = env.str("JDCLOUD_OAUTH_PIN_CLAIM", default="account")
+JDCLOUD_OAUTH_SCOPE = env.str("JDCLOUD_OAUTH_SCOPE", default="openid")
 # Hosts besides our own that a free-login `preview_url` may redirect to.
 PREVIEW_ALLOWED_HOSTS = env.list("PREVIEW_ALLOWED_HOSTS", default=[])
+# How long a free-login preview session lasts (read-only, one brand).
+PREVIEW_SESSION_SECONDS = env.int("PREVIEW_SESSION_SECONDS", default=30 * 60)
 
 # --- Linkflow CDP -------------------------------------------------------------------
 # Each brand's App Key / Secret are stored encrypted on the brand, not here.

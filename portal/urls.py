@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from brands import callbacks as brand_callbacks
+from brands import views as brand_views
 from portal import views
 
 api_v1 = [
@@ -12,17 +14,20 @@ api_v1 = [
 urlpatterns = [
     path("", views.workspace_home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", brand_views.login_page, name="login"),
+    # These two paths are registered at JD Cloud as the OAuth client's redirect URI.
+    path("accounts/jdcloud/login/", brand_views.jdcloud_login, name="jdcloud-login"),
+    path("accounts/jdcloud/callback/", brand_views.jdcloud_callback, name="jdcloud-callback"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("crowds/", include("crowds.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("reports/", include("reports.urls")),
     path("settings/", include("brands.urls")),
+    # ISV endpoints called by JD Cloud (spec: 【ISV提供】).
+    path("JDCloud/master/sync", brand_callbacks.master_sync, name="jdcloud-master-sync"),
+    path("JDCloud/master/edit", brand_callbacks.master_edit, name="jdcloud-master-edit"),
+    path("JDCloud/master/verify", brand_callbacks.free_login, name="jdcloud-free-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

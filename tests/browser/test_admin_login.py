@@ -22,13 +22,13 @@ def test_an_administrator_logs_into_the_admin_in_a_real_browser(
 
 
 def test_a_brand_user_sees_the_workspace_and_switches_language(
-    live_server, page, screenshot, brand, make_brand_user
+    live_server, page, screenshot, brand, make_brand_user, client
 ):
-    make_brand_user(brand, pin="pin_browser", password="pw-Secret-123")
+    client.force_login(make_brand_user(brand).user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "pin_browser")
-    page.fill("#id_password", "pw-Secret-123")
-    page.click("button[type=submit]")
 
     nav = page.locator("nav.mainnav")
     assert nav.inner_text().split() == ["人群", "营销活动", "报表", "设置"]

@@ -1,5 +1,8 @@
 """Create the demo administrator, demo brand and demo brand user, and print how to log in.
 
+The brand matches the sandbox's seeded brand, so logging in through the sandbox's
+JD Cloud OAuth page as `demo_brand_pin` lands in it.
+
 Idempotent: passwords are generated once and kept in `var/demo-credentials.json` (not in
 the repository), so every `make run` prints the same ones.
 """
@@ -13,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from brands.models import Brand, BrandUser
 
@@ -25,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         credentials = self._credentials()
-        with transaction.atomic():
+        with transaction.atomic(), scopes_disabled():
             User = get_user_model()
             admin, _ = User.objects.get_or_create(
                 username="admin", defaults={"is_staff": True, "is_superuser": True}
@@ -45,7 +49,7 @@ class Command(BaseCommand):
                 },
             )
             user, _ = User.objects.get_or_create(username=DEMO_PIN)
-            user.set_password(credentials["brand"])
+            user.set_unusable_password()  # brand users log in through JD Cloud
             user.save()
             BrandUser.objects.update_or_create(
                 user=user, defaults={"brand": brand, "pin": DEMO_PIN}
@@ -53,14 +57,16 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS("Demo accounts ready:"))
         self.stdout.write(f"  administrator  admin / {credentials['admin']}   -> /admin/")
-        self.stdout.write(f"  brand user     {DEMO_PIN} / {credentials['brand']}   -> /")
+        self.stdout.write(
+            f"  brand user     log in at / with JD Cloud (the sandbox) and pick {DEMO_PIN}"
+        )
         self.stdout.write(f"  brand          {brand.name} (master_id {brand.master_id})")
 
     def _credentials(self) -> dict:
         path = settings.VAR_DIR / "demo-credentials.json"
         if path.exists():
             return json.loads(path.read_text())
-        credentials = {"admin": secrets.token_urlsafe(12), "brand": secrets.token_urlsafe(12)}
+        credentials = {"admin": secrets.token_urlsafe(12)}
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(credentials))
         path.chmod(0o600)

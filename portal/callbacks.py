@@ -1,0 +1,145 @@
+"""Intake of the ISV endpoints JD Cloud calls (【ISV提供】 in the spec).
+
+One verifier for the token, one view per spec path (STYLE.md §8). `isv_callback` wraps a
+handler: it reads the parameters (query string and JSON body), refuses a missing or wrong
+token, answers the spec's `{code, msg, data}` envelope, never a 5xx, and writes the call
+to the integration call log. Handlers get the verified parameters and return `data`, or
+raise `CallbackError` with a code and a message naming the field and the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from portal.calllog import record_call
+from portal.integrations.jdcloud.isv_token import TOKEN_PARAM, token_matches
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+# Codes of our answers (the spec fixes only 0 = success).
+CODE_OK = 0
+CODE_BAD_REQUEST = "400"
+CODE_BAD_TOKEN = "401"  # noqa: S105 - an answer code, not a secret
+CODE_NOT_FOUND = "404"
+CODE_METHOD = "405"
+CODE_INTERNAL = "500"
+
+
+class CallbackError(Exception):
+    def __init__(self, code: str, msg: str, data: Any = None) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.data = data
+
+
+def envelope(code: int | str, msg: str, data: Any = None) -> JsonResponse:
+    # Always HTTP 200: JD Cloud reads the envelope's code (spec: API应答).
+    return JsonResponse(
+        {"code": code, "msg": msg, "data": data}, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+def read_params(request: HttpRequest) -> dict[str, Any]:
+    """Query parameters and the JSON object body, merged; refuses duplicates and non-JSON."""
+    params: dict[str, Any] = {}
+    for name in request.GET:
+        values = request.GET.getlist(name)
+        if len(values) > 1:
+            raise CallbackError(CODE_BAD_REQUEST, f"参数 {name} 重复出现")
+        params[name] = values[0]
+    if request.method == "POST":
+        raw = request.body
+        if len(raw) > MAX_BODY_BYTES:
+            raise CallbackError(CODE_BAD_REQUEST, "请求体过大")
+        if raw.strip():
+            content_type = request.content_type or ""
+            if content_type != "application/json":
+                raise CallbackError(CODE_BAD_REQUEST, "Content-Type 必须是 application/json")
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                raise CallbackError(CODE_BAD_REQUEST, "请求体不是合法的 UTF-8 JSON") from None
+            if not isinstance(body, dict):
+                raise CallbackError(CODE_BAD_REQUEST, "请求体必须是 JSON 对象")
+            for name, value in body.items():
+                if name in params:
+                    raise CallbackError(CODE_BAD_REQUEST, f"参数 {name} 同时出现在查询串和请求体中")
+                params[name] = value
+    return params
+
+
+def verify_token(params: dict[str, Any]) -> None:
+    token = params.get(TOKEN_PARAM)
+    if token in (None, ""):
+        raise CallbackError(CODE_BAD_TOKEN, "缺少 token 参数")
+    if not token_matches(
+        params,
+        token if isinstance(token, str) else None,
+        settings.JDCLOUD_ISV_KEY,
+        keep_empty=settings.JDCLOUD_ISV_TOKEN_KEEP_EMPTY,
+    ):
+        raise CallbackError(CODE_BAD_TOKEN, "token 校验失败")
+
+
+def isv_callback(endpoint: str, *, methods: tuple[str, ...] = ("POST",)):
+    """Decorate `handler(request, params) -> data` as the view of an ISV endpoint."""
+
+    def decorate(handler: Callable[[HttpRequest, dict[str, Any]], Any]):
+        @csrf_exempt
+        @wraps(handler)
+        def view(request: HttpRequest, *args, **kwargs):
+            started = time.monotonic()
+            params: dict[str, Any] | None = None
+            brand_id = None
+            try:
+                if request.method not in methods:
+                    raise CallbackError(CODE_METHOD, f"只支持 {'/'.join(methods)} 请求")
+                params = read_params(request)
+                verify_token(params)
+                data = handler(request, params)
+                code, msg = CODE_OK, "success"
+                brand_id = getattr(request, "callback_brand_id", None)
+            except CallbackError as exc:
+                code, msg, data = exc.code, exc.msg, exc.data
+            except Exception:  # never a 5xx towards JD Cloud; the log keeps the trace
+                logger.exception("ISV callback %s failed", endpoint)
+                code, msg, data = CODE_INTERNAL, "服务内部错误,请稍后重试", None
+            response = envelope(code, msg, data)
+            record_call(
+                direction="in",
+                system="jdcloud",
+                method=request.method or "?",
+                endpoint=endpoint,
+                brand_id=brand_id,
+                http_status=response.status_code,
+                remote_code=code,
+                ok=code == CODE_OK,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                error="" if code == CODE_OK else msg,
+                request_body=params if params is not None else _raw(request),
+                response_body={"code": code, "msg": msg, "data": data},
+            )
+            return response
+
+        return view
+
+    return decorate
+
+
+def _raw(request: HttpRequest) -> str:
+    try:
+        return request.body[:2000].decode("utf-8", "replace")
+    except Exception:  # the body may already be consumed or unreadable
+        return ""
