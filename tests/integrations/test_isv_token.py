@@ -1,7 +1,5 @@
 """The ISV callback token against `shared/vectors/isv_callback_token.json`."""
 
-import json
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
@@ -12,12 +10,9 @@ from portal.integrations.jdcloud.isv_token import (
     string_to_hash,
     token_matches,
 )
+from tests.vectors import load_vectors
 
-VECTORS = json.loads(
-    (
-        Path(__file__).resolve().parents[3] / "shared" / "vectors" / "isv_callback_token.json"
-    ).read_text(encoding="utf-8")
-)
+VECTORS = load_vectors("isv_callback_token.json")
 
 
 def test_the_specs_own_example():

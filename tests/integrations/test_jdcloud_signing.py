@@ -1,9 +1,7 @@
 """The gateway signature against the vectors produced with JD's official Python SDKs
 (`shared/vectors/jdcloud_gateway_signing.json`): every one reproduced exactly."""
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +13,9 @@ from portal.integrations.jdcloud.signing import (
     sign,
     verify,
 )
+from tests.vectors import load_vectors
 
-VECTORS = json.loads(
-    (
-        Path(__file__).resolve().parents[3] / "shared" / "vectors" / "jdcloud_gateway_signing.json"
-    ).read_text(encoding="utf-8")
-)
+VECTORS = load_vectors("jdcloud_gateway_signing.json")
 CREDENTIALS = Credentials(VECTORS["access_key"], VECTORS["secret_key"])
 NOW = datetime.fromtimestamp(VECTORS["fixed_epoch"], UTC)
 NONCE = VECTORS["fixed_nonce"]

@@ -487,6 +487,18 @@ class JDCloudClient:
     def sms_balance(self, *, master_id: str) -> t.SmsBalance:
         return t.SmsBalance.from_api(self._get("/sms/balance", master_id=master_id) or {})
 
+    def _ledger(self, path: str, item: type, master_id: str, **query: Any) -> t.Page:
+        """`/sms/recharge` and `/sms/consume` share their filters and page envelope."""
+        data = self._get(
+            path,
+            master_id=master_id,
+            start_date=t.format_datetime(query["start_date"]),
+            end_date=t.format_datetime(query["end_date"]),
+            page_num=query["page_num"],
+            page_size=query["page_size"],
+        )
+        return t.Page.parse(data or {}, item)
+
     def sms_recharge(
         self,
         *,
@@ -496,15 +508,15 @@ class JDCloudClient:
         page_num: int = 1,
         page_size: int = 10,
     ) -> t.Page[t.RechargeRecord]:
-        data = self._get(
+        return self._ledger(
             "/sms/recharge",
-            master_id=master_id,
-            start_date=t.format_datetime(start_date),
-            end_date=t.format_datetime(end_date),
+            t.RechargeRecord,
+            master_id,
+            start_date=start_date,
+            end_date=end_date,
             page_num=page_num,
             page_size=page_size,
         )
-        return t.Page.parse(data or {}, t.RechargeRecord)
 
     def sms_consume(
         self,
@@ -515,15 +527,15 @@ class JDCloudClient:
         page_num: int = 1,
         page_size: int = 10,
     ) -> t.Page[t.ConsumeRecord]:
-        data = self._get(
+        return self._ledger(
             "/sms/consume",
-            master_id=master_id,
-            start_date=t.format_datetime(start_date),
-            end_date=t.format_datetime(end_date),
+            t.ConsumeRecord,
+            master_id,
+            start_date=start_date,
+            end_date=end_date,
             page_num=page_num,
             page_size=page_size,
         )
-        return t.Page.parse(data or {}, t.ConsumeRecord)
 
     def sms_result(self, *, package_id: str) -> t.SmsResult:
         return t.SmsResult.from_api(
