@@ -20,7 +20,7 @@ def jdcloud_oauth_client():
         access_token_url=settings.JDCLOUD_OAUTH_TOKEN_URL,
         userinfo_endpoint=settings.JDCLOUD_OAUTH_USERINFO_URL,
         client_kwargs={
-            "scope": settings.JDCLOUD_OAUTH_SCOPE,
+            **({"scope": settings.JDCLOUD_OAUTH_SCOPE} if settings.JDCLOUD_OAUTH_SCOPE else {}),
             "code_challenge_method": "S256",
             "token_endpoint_auth_method": settings.JDCLOUD_OAUTH_TOKEN_AUTH_METHOD,
             "timeout": settings.JDCLOUD_TIMEOUT_SECONDS,

@@ -244,7 +244,9 @@ JDCLOUD_OAUTH_TOKEN_AUTH_METHOD = env.str(
 )
 # The userinfo field that holds the JD pin passed to /master/verify.
 JDCLOUD_OAUTH_PIN_CLAIM = env.str("JDCLOUD_OAUTH_PIN_CLAIM", default="account")
-JDCLOUD_OAUTH_SCOPE = env.str("JDCLOUD_OAUTH_SCOPE", default="openid")
+# JD Cloud's `scope=openid` is optional; the pin comes from userinfo, so by default we do
+# not ask for an id_token (JD Cloud publishes no JWKS to verify one with).
+JDCLOUD_OAUTH_SCOPE = env.str("JDCLOUD_OAUTH_SCOPE", default="")
 # Hosts besides our own that a free-login `preview_url` may redirect to.
 PREVIEW_ALLOWED_HOSTS = env.list("PREVIEW_ALLOWED_HOSTS", default=[])
 # How long a free-login preview session lasts (read-only, one brand).
