@@ -1,13 +1,22 @@
-"""The sandbox's ASGI application."""
+"""The sandbox's ASGI application: JD Cloud's gateway and API under `/jdcloud`, its OAuth
+under `/oauth2`, the control API under `/_control`, the home page at `/`."""
 
 from __future__ import annotations
 
 import time
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+
+from sandbox import control, oauth, pages
+from sandbox.gateway import Gateway
+from sandbox.jdcloud import PREFIX
+from sandbox.jdcloud import ROUTES as JDCLOUD_ROUTES
+from sandbox.settings import SandboxSettings
+from sandbox.state import SandboxState
 
 STARTED_AT = time.time()
 
@@ -18,8 +27,22 @@ async def health(request: Request) -> JSONResponse:
     )
 
 
-def create_app() -> Starlette:
-    return Starlette(routes=[Route("/health", health, methods=["GET"])])
+def create_app(settings: SandboxSettings | None = None) -> Starlette:
+    """Configuration is read from the environment here, once per app."""
+    state = SandboxState(settings or SandboxSettings.from_env())
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            *pages.ROUTES,
+            *oauth.ROUTES,
+            *control.ROUTES,
+            Mount(PREFIX, routes=JDCLOUD_ROUTES),
+        ],
+        middleware=[Middleware(Gateway, state=state)],
+    )
+    app.state.sandbox = state
+    app.state.isv_transport = None  # tests put an httpx.MockTransport here
+    return app
 
 
 app = create_app()
