@@ -248,7 +248,7 @@ class JDCloudClient:
     def _record(self, record: CallRecord) -> None:
         if self._recorder is not None:
             self._recorder(record)
-        level = logging.INFO if record.ok else logging.WARNING
+        level = logging.DEBUG if record.ok else logging.WARNING
         logger.log(
             level,
             "jdcloud %s %s attempt=%s status=%s code=%s %sms",
