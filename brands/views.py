@@ -18,7 +18,7 @@ from requests import RequestException
 
 from brands import services
 from brands.access import brand_required, unusable_reason
-from brands.models import Brand
+from brands.models import Brand, BrandUser
 from brands.oauth import jdcloud_oauth_client
 from portal.integrations.jdcloud.errors import JDCloudError
 from portal.integrations.jdcloud.factory import jdcloud_client
@@ -117,4 +117,5 @@ def jdcloud_callback(request: HttpRequest):
 
 @brand_required
 def brand_settings(request: HttpRequest):
-    return render(request, "brands/settings.html")
+    users = BrandUser.objects.select_related("user").order_by("pin")
+    return render(request, "brands/settings.html", {"brand_users": users})

@@ -55,3 +55,19 @@ def test_staff_see_every_brand_in_the_admin(admin_client, brand, other_brand, ma
     make_brand_user(other_brand)
     page = admin_client.get("/admin/brands/branduser/").content.decode()
     assert brand.name in page and other_brand.name in page
+
+
+def test_brand_b_gets_404_for_brand_as_objects(client, brand, other_brand, make_brand_user):
+    mine = make_brand_user(brand)
+    theirs = make_brand_user(other_brand)
+    client.force_login(mine.user)
+
+    listed = client.get("/api/v1/brand/users/").json()
+    assert [row["pin"] for row in listed["results"]] == [mine.pin]
+    assert client.get(f"/api/v1/brand/users/{mine.pk}/").status_code == 200
+    foreign = client.get(f"/api/v1/brand/users/{theirs.pk}/")
+    missing = client.get("/api/v1/brand/users/999999/")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+    page = client.get("/settings/").content.decode()
+    assert mine.pin in page and theirs.pin not in page

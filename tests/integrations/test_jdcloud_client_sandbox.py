@@ -371,3 +371,19 @@ def test_the_sandbox_rejects_a_wrong_secret(settings, client):
         jdcloud_client().notice_list()
 
     assert raised.value.http_status == 401
+
+
+def test_the_walkthrough_command_runs_the_whole_crowd_path(settings, sandbox_url, sandbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.JDCLOUD_API_BASE_URL = f"{sandbox_url}/jdcloud"
+    sandbox.post("/config", json={"instance_generation_seconds": 0}).raise_for_status()
+    out = StringIO()
+
+    call_command("jdcloud_walkthrough", "--poll-interval", "0", stdout=out)
+
+    text = out.getvalue()
+    for step in ("[1] tags", "[3] instantiate", "[5] split", "[7] SMS result", "Done"):
+        assert step in text
