@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("brands.api_urls")),
+    path("", include("crowds.api_urls")),
 ]

@@ -39,6 +39,14 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.prune_integration_calls",
         "schedule": crontab(hour=3, minute=30),
     },
+    "refresh-tag-catalog": {
+        "task": "crowds.refresh_tag_catalog",
+        "schedule": crontab(minute=15),  # hourly: JD adds tags rarely, reading is cheap
+    },
+    "resume-overdue-instance-polls": {
+        "task": "crowds.resume_overdue_polls",
+        "schedule": 60.0,
+    },
 }
 
 app.autodiscover_tasks()

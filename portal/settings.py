@@ -104,6 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The test database of SQLite is in memory unless named: the suite names a file so that a
+# real Celery worker process can share it.
+if env.str("DATABASE_TEST_NAME", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / env.str("DATABASE_TEST_NAME"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -175,6 +179,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"PackageTypeEnum": "crowds.models.PackageType"},
 }
 
 # --- Celery -------------------------------------------------------------------------
@@ -251,6 +256,15 @@ JDCLOUD_OAUTH_SCOPE = env.str("JDCLOUD_OAUTH_SCOPE", default="")
 PREVIEW_ALLOWED_HOSTS = env.list("PREVIEW_ALLOWED_HOSTS", default=[])
 # How long a free-login preview session lasts (read-only, one brand).
 PREVIEW_SESSION_SECONDS = env.int("PREVIEW_SESSION_SECONDS", default=30 * 60)
+
+# --- Crowds -------------------------------------------------------------------------
+# Instance polling: first poll at once, then exponential backoff with jitter, capped;
+# an instance still generating after the give-up bound is flagged stuck (re-poll in UI).
+CROWD_POLL_INITIAL_SECONDS = env.float("CROWD_POLL_INITIAL_SECONDS", default=2.0)
+CROWD_POLL_MAX_SECONDS = env.float("CROWD_POLL_MAX_SECONDS", default=60.0)
+CROWD_POLL_GIVE_UP_SECONDS = env.int("CROWD_POLL_GIVE_UP_SECONDS", default=6 * 3600)
+# A poll this late is taken as lost and restarted by the periodic sweeper.
+CROWD_POLL_OVERDUE_SECONDS = env.int("CROWD_POLL_OVERDUE_SECONDS", default=120)
 
 # --- Linkflow CDP -------------------------------------------------------------------
 # Each brand's App Key / Secret are stored encrypted on the brand, not here.

@@ -1,0 +1,399 @@
+"""REST API of the crowds app under /api/v1/: field names as in the spec, brand-scoped."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crowds import selectors, services
+from crowds.models import Crowd, CrowdInstance, PackageType, Tag
+from portal.integrations.jdcloud import types as jd
+
+
+class RemoteFailed(APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "jdcloud_failed"
+
+
+def _input_error(exc: services.CrowdInputError) -> ValidationError:
+    return ValidationError(
+        {"errors": [{"path": v.path, "message": v.message} for v in exc.violations]}
+    )
+
+
+def _remote_error(exc: services.RemoteRejected) -> APIException:
+    error = RemoteFailed({"detail": exc.message, "retryable": exc.retryable})
+    return error
+
+
+class TagOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["tag", "instruction", "table_cd", "tag_type", "enums", "active"]
+
+
+class TagViewSet(viewsets.ReadOnlyModelViewSet):
+    """JD Cloud's tag catalog (`/tag/list/v2`), refreshed periodically."""
+
+    serializer_class = TagOutput
+    lookup_field = "tag"
+    pagination_class = None
+
+    def get_queryset(self):
+        tags = Tag.objects.filter(active=True)
+        group = self.request.query_params.get("table_cd")
+        return tags.filter(table_cd=group) if group else tags
+
+
+class CrowdOutput(serializers.ModelSerializer):
+    crowd_name = serializers.CharField(source="name")
+    crowd_desc = serializers.CharField(source="description")
+    description_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Crowd
+        fields = [
+            "id",
+            "search_id",
+            "crowd_name",
+            "crowd_desc",
+            "condition",
+            "description_text",
+            "data_type",
+            "crowd_type",
+            "package_type",
+            "sync_state",
+            "sync_error",
+            "synced_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_description_text(self, crowd) -> str:
+        return services.conditions.describe(crowd.condition, self.context["catalog"])
+
+
+class CrowdInput(serializers.Serializer):
+    crowd_name = serializers.CharField(max_length=128)
+    crowd_desc = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+    condition = serializers.JSONField()
+    package_type = serializers.ChoiceField(
+        choices=PackageType.choices, required=False, allow_null=True
+    )
+
+
+class InstanceOutput(serializers.ModelSerializer):
+    search_id = serializers.CharField(source="crowd.search_id", default="", read_only=True)
+    parents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = CrowdInstance
+        fields = [
+            "id",
+            "package_id",
+            "search_id",
+            "crowd",
+            "name",
+            "origin",
+            "params",
+            "parents",
+            "status",
+            "package_size",
+            "package_size_view",
+            "package_type",
+            "error",
+            "poll_count",
+            "last_polled_at",
+            "next_poll_at",
+            "stuck",
+            "completed_at",
+            "created_at",
+        ]
+
+
+class CrowdViewSet(viewsets.ModelViewSet):
+    """Crowd objects (人群对象). Writes reach JD Cloud after the local row is saved."""
+
+    serializer_class = CrowdOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Crowd.objects.none()
+        package_type = self.request.query_params.get("package_type")
+        return selectors.crowd_list(
+            search=self.request.query_params.get("crowd_name", ""),
+            package_type=int(package_type) if package_type in ("1", "2") else None,
+        )
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["catalog"] = selectors.tag_catalog()
+        return context
+
+    @extend_schema(request=CrowdInput, responses={201: CrowdOutput})
+    def create(self, request):
+        data = CrowdInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            crowd = services.crowd_create(
+                brand=request.brand,
+                name=data.validated_data["crowd_name"],
+                description=data.validated_data["crowd_desc"],
+                condition=data.validated_data["condition"],
+                package_type=data.validated_data.get("package_type"),
+                user=request.user,
+            )
+        except services.CrowdInputError as exc:
+            raise _input_error(exc) from exc
+        return Response(self.get_serializer(crowd).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CrowdInput, responses=CrowdOutput)
+    def update(self, request, pk=None, partial=False):
+        crowd = self.get_object()
+        data = CrowdInput(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            crowd = services.crowd_update(
+                crowd=crowd,
+                name=values.get("crowd_name"),
+                description=values.get("crowd_desc") if "crowd_desc" in request.data else None,
+                condition=values.get("condition"),
+                package_type=values.get("package_type"),
+            )
+        except services.CrowdInputError as exc:
+            raise _input_error(exc) from exc
+        return Response(self.get_serializer(crowd).data)
+
+    @extend_schema(request=CrowdInput, responses=CrowdOutput)
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        try:
+            services.crowd_delete(crowd=self.get_object())
+        except services.RemoteRejected as exc:
+            raise _remote_error(exc) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=CrowdOutput)
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        """Retry sending the crowd to JD Cloud after a failure."""
+        crowd = services.crowd_sync(crowd=self.get_object())
+        return Response(self.get_serializer(crowd).data)
+
+    @extend_schema(request=None, responses={201: InstanceOutput})
+    @action(detail=True, methods=["post"])
+    def instantiate(self, request, pk=None):
+        """`/crowd/init`: a new package, polled until generated."""
+        try:
+            instance = services.instance_create(crowd=self.get_object())
+        except services.RemoteRejected as exc:
+            raise _remote_error(exc) from exc
+        return Response(InstanceOutput(instance).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("CrowdImportOutput", {"imported": serializers.IntegerField()}),
+    )
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_from_jd(self, request):
+        """Create local twins of crowds JD Cloud holds for this brand."""
+        try:
+            count = services.crowd_import(brand=request.brand)
+        except services.JDCloudError as exc:
+            raise _remote_error(services._remote(exc)) from exc
+        return Response({"imported": count})
+
+
+class CalcInput(serializers.Serializer):
+    operation = serializers.ChoiceField(choices=["union", "intersection", "difference"])
+    packages = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    exclude = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    crowd_name = serializers.CharField(max_length=128)
+    crowd_desc = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class SplitPartInput(serializers.Serializer):
+    name = serializers.CharField(max_length=60)
+    value = serializers.FloatField()
+
+
+class SplitInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[jd.SplitType.RATIO.value, jd.SplitType.COUNT.value])
+    ratio = SplitPartInput(many=True)
+
+
+class FilterInput(serializers.Serializer):
+    filter_types = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+
+
+class SaveAsInput(serializers.Serializer):
+    crowd_name = serializers.CharField(max_length=128)
+    crowd_desc = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Crowd instances (人群对象实例 / packages) and the operations that derive new ones."""
+
+    serializer_class = InstanceOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CrowdInstance.objects.none()
+        params = self.request.query_params
+        crowd = params.get("crowd")
+        return selectors.instance_list(
+            status=params.get("status", ""),
+            crowd_id=int(crowd) if crowd and crowd.isdigit() else None,
+        ).prefetch_related("parents")
+
+    def _instances(self, ids, path):
+        found = {i.pk: i for i in CrowdInstance.objects.filter(pk__in=ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:  # another brand's id looks exactly like a missing one
+            raise ValidationError(
+                {"errors": [{"path": path, "message": f"人群包 {missing} 不存在"}]}
+            )
+        return [found[i] for i in ids]
+
+    def _run(self, call):
+        # No surrounding transaction: the local row of a derived instance must survive a
+        # JD failure (it records the failure and can be retried).
+        try:
+            return call()
+        except services.CrowdInputError as exc:
+            raise _input_error(exc) from exc
+        except services.RemoteRejected as exc:
+            raise _remote_error(exc) from exc
+
+    @extend_schema(request=CalcInput, responses={201: InstanceOutput})
+    @action(detail=False, methods=["post"])
+    def calc(self, request):
+        data = CalcInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        instance = self._run(
+            lambda: services.instance_calc(
+                brand=request.brand,
+                operation=values["operation"],
+                instances=self._instances(values["packages"], "packages"),
+                exclude=self._instances(values["exclude"], "exclude"),
+                name=values["crowd_name"],
+                description=values["crowd_desc"],
+            )
+        )
+        return Response(InstanceOutput(instance).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SplitInput, responses={201: InstanceOutput(many=True)})
+    @action(detail=True, methods=["post"])
+    def split(self, request, pk=None):
+        data = SplitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        parts = [
+            services.SplitPart(p["name"], int(p["value"]) if values["type"] == "1" else p["value"])
+            for p in values["ratio"]
+        ]
+        children = self._run(
+            lambda: services.instance_split(
+                instance=self.get_object(), parts=parts, split_type=values["type"]
+            )
+        )
+        return Response(InstanceOutput(children, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FilterInput, responses={201: InstanceOutput(many=True)})
+    @action(detail=True, methods=["post"])
+    def filter(self, request, pk=None):
+        data = FilterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        children = self._run(
+            lambda: services.instance_filter(
+                instance=self.get_object(), filter_types=data.validated_data["filter_types"]
+            )
+        )
+        return Response(InstanceOutput(children, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SaveAsInput, responses={201: CrowdOutput})
+    @action(detail=True, methods=["post"], url_path="save-as")
+    def save_as(self, request, pk=None):
+        data = SaveAsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        crowd = self._run(
+            lambda: services.instance_save_as(
+                instance=self.get_object(),
+                name=data.validated_data["crowd_name"],
+                description=data.validated_data["crowd_desc"],
+            )
+        )
+        context = {"catalog": selectors.tag_catalog()}
+        return Response(CrowdOutput(crowd, context=context).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=InstanceOutput)
+    @action(detail=True, methods=["post"])
+    def repoll(self, request, pk=None):
+        """Poll again an instance flagged stuck."""
+        return Response(InstanceOutput(services.instance_repoll(instance=self.get_object())).data)
+
+
+class CompileInput(serializers.Serializer):
+    builder = serializers.JSONField(required=False)
+    condition = serializers.JSONField(required=False)
+
+    def validate(self, attrs):
+        if ("builder" in attrs) == ("condition" in attrs):
+            raise ValidationError("Send exactly one of builder or condition.")
+        return attrs
+
+
+class CompileOutput(serializers.Serializer):
+    condition = serializers.JSONField(allow_null=True)
+    builder = serializers.JSONField(allow_null=True)
+    description = serializers.CharField()
+    package_type = serializers.IntegerField(allow_null=True)
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class ConditionCompileApi(APIView):
+    """The condition builder's server side: builder tree → spec DSL (or DSL → builder
+    tree, to edit an existing crowd), its Chinese sentence, and every violation with
+    its path. The browser never writes the DSL itself."""
+
+    @extend_schema(request=CompileInput, responses=CompileOutput, operation_id="condition_compile")
+    def post(self, request):
+        data = CompileInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(compile_condition(**data.validated_data))
+
+
+def compile_condition(*, builder=None, condition=None) -> dict:
+    conditions = services.conditions
+    catalog = selectors.tag_catalog()
+    errors: list = []
+    if builder is not None:
+        errors = conditions.validate_builder(builder, catalog)
+        condition = None if errors else conditions.compile_builder(builder)
+    else:
+        try:
+            builder = conditions.builder_from_condition(conditions.parse(condition))
+        except ValueError as exc:
+            builder = None
+            errors.append(conditions.Violation("condition", str(exc)))
+    if condition is not None and not errors:
+        errors = conditions.validate_condition(condition, catalog)
+    package_type = None
+    if condition is not None and not errors:
+        package_type = conditions.package_type_for(condition, catalog)
+    return {
+        "condition": condition,
+        "builder": builder,
+        "description": conditions.describe(condition, catalog) if condition else "",
+        "package_type": package_type,
+        "errors": [{"path": v.path, "message": v.message} for v in errors],
+    }

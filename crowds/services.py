@@ -1,0 +1,552 @@
+"""Writes of the crowds app: the local twin first, then JD Cloud (STYLE.md §7)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from brands.models import Brand
+from crowds import conditions
+from crowds.models import (
+    Crowd,
+    CrowdInstance,
+    CrowdType,
+    InstanceOrigin,
+    InstanceStatus,
+    SyncState,
+    Tag,
+)
+from crowds.selectors import tag_catalog
+from portal.integrations.jdcloud import types as jd
+from portal.integrations.jdcloud.errors import JDCloudError
+from portal.integrations.jdcloud.factory import jdcloud_client
+
+logger = logging.getLogger(__name__)
+
+
+class CrowdInputError(Exception):
+    """Bad input: each violation names its path (`condition.bool.must[0]...`) and why."""
+
+    def __init__(self, violations: Sequence[conditions.Violation]) -> None:
+        super().__init__("; ".join(f"{v.path}: {v.message}" for v in violations))
+        self.violations = list(violations)
+
+
+class RemoteRejected(Exception):
+    """JD Cloud refused or could not be reached; `message` is what to show."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+
+
+def _remote(exc: JDCloudError) -> RemoteRejected:
+    msg = getattr(exc, "msg", "") or str(exc)
+    return RemoteRejected(msg, retryable=exc.retryable)
+
+
+def _client(brand: Brand):
+    return jdcloud_client(brand_id=brand.pk)
+
+
+# --- Tag catalog -----------------------------------------------------------------------
+
+
+def tag_catalog_refresh() -> dict[str, int]:
+    """Store JD's catalog; tags JD no longer lists stay, marked inactive (old crowds use them)."""
+    tags = jdcloud_client().tag_list_v2()
+    seen = set()
+    created = 0
+    with transaction.atomic():
+        for tag in tags:
+            seen.add(tag.tag)
+            _, was_created = Tag.objects.update_or_create(
+                tag=tag.tag,
+                defaults={
+                    "instruction": tag.instruction,
+                    "table_cd": tag.table_cd,
+                    "tag_type": tag.tag_type,
+                    "enums": list(tag.enums),
+                    "active": True,
+                },
+            )
+            created += was_created
+        retired = Tag.objects.exclude(tag__in=seen).filter(active=True).update(active=False)
+    return {"tags": len(seen), "created": created, "retired": retired}
+
+
+# --- Crowds ----------------------------------------------------------------------------
+
+
+def _checked_condition(condition: dict | str, package_type: int | None) -> tuple[dict, int]:
+    catalog = tag_catalog()
+    violations = conditions.validate_condition(condition, catalog)
+    if violations:
+        raise CrowdInputError(violations)
+    parsed = conditions.parse(condition)
+    if package_type is None:
+        package_type = conditions.package_type_for(parsed, catalog)
+    mismatch = conditions.check_package_type(parsed, package_type, catalog)
+    if mismatch:
+        raise CrowdInputError(mismatch)
+    return parsed, package_type
+
+
+def crowd_create(
+    *,
+    brand: Brand,
+    name: str,
+    description: str = "",
+    condition: dict | str,
+    package_type: int | None = None,
+    user=None,
+) -> Crowd:
+    """Validate, save locally, then create at JD Cloud. A JD failure leaves the crowd
+    with sync state `failed` and the reason; `crowd_sync` retries."""
+    parsed, package_type = _checked_condition(condition, package_type)
+    crowd = Crowd.objects.create(
+        brand=brand,
+        name=name,
+        description=description,
+        condition=parsed,
+        package_type=package_type,
+        created_by=user,
+    )
+    return crowd_sync(crowd=crowd)
+
+
+def crowd_update(
+    *,
+    crowd: Crowd,
+    name: str | None = None,
+    description: str | None = None,
+    condition: dict | str | None = None,
+    package_type: int | None = None,
+) -> Crowd:
+    if condition is not None:
+        crowd.condition, crowd.package_type = _checked_condition(
+            condition, package_type if package_type is not None else None
+        )
+    if name is not None:
+        crowd.name = name
+    if description is not None:
+        crowd.description = description
+    crowd.sync_state = SyncState.PENDING
+    crowd.save()
+    return crowd_sync(crowd=crowd)
+
+
+def crowd_sync(*, crowd: Crowd) -> Crowd:
+    """Make JD Cloud hold what the local row holds: create if it has no search_id yet,
+    else edit. Safe to repeat."""
+    client = _client(crowd.brand)
+    try:
+        if not crowd.search_id:
+            crowd.search_id = client.crowd_create_v2(
+                master_id=crowd.brand.master_id,
+                crowd_name=crowd.name,
+                crowd_desc=crowd.description or crowd.name,
+                condition=crowd.condition,
+                package_type=crowd.package_type,
+            )
+        else:
+            client.crowd_edit_v2(
+                search_id=crowd.search_id,
+                condition=crowd.condition,
+                crowd_desc=crowd.description or crowd.name,
+                crowd_name=crowd.name,
+            )
+    except JDCloudError as exc:
+        crowd.sync_state = SyncState.FAILED
+        crowd.sync_error = getattr(exc, "msg", "") or str(exc)
+        crowd.save(update_fields=["sync_state", "sync_error", "updated_at"])
+        return crowd
+    crowd.sync_state = SyncState.SYNCED
+    crowd.sync_error = ""
+    crowd.synced_at = timezone.now()
+    crowd.save(update_fields=["search_id", "sync_state", "sync_error", "synced_at", "updated_at"])
+    return crowd
+
+
+def crowd_delete(*, crowd: Crowd) -> None:
+    """Delete at JD Cloud, then locally. If JD fails the crowd stays, saying why."""
+    if crowd.search_id:
+        try:
+            _client(crowd.brand).crowd_del(search_id=crowd.search_id)
+        except JDCloudError as exc:
+            crowd.sync_state = SyncState.FAILED
+            crowd.sync_error = getattr(exc, "msg", "") or str(exc)
+            crowd.save(update_fields=["sync_state", "sync_error", "updated_at"])
+            raise _remote(exc) from exc
+    crowd.delete()
+
+
+def crowd_import(*, brand: Brand, page_size: int = 50) -> int:
+    """Create local twins of the crowds JD Cloud holds for `brand` that we do not know."""
+    client = _client(brand)
+    known = set(Crowd.objects.exclude(search_id="").values_list("search_id", flat=True))
+    imported, page = 0, 1
+    while True:
+        result = client.crowd_list(master_id=brand.master_id, page_num=page, page_size=page_size)
+        for remote in result.result:
+            if remote.search_id in known:
+                continue
+            Crowd.objects.create(
+                brand=brand,
+                search_id=remote.search_id,
+                name=remote.crowd_name or remote.search_id,
+                description=remote.crowd_desc or "",
+                condition=conditions.parse_or_empty(remote.condition),
+                data_type=remote.data_type or "1",
+                crowd_type=remote.crowd_type or CrowdType.EXTRACT,
+                package_type=remote.package_type or 1,
+                sync_state=SyncState.SYNCED,
+                synced_at=timezone.now(),
+            )
+            known.add(remote.search_id)
+            imported += 1
+        if page >= max(result.pages, 1) or not result.result:
+            return imported
+        page += 1
+
+
+# --- Instances -------------------------------------------------------------------------
+
+
+def _start_polling(instance: CrowdInstance) -> None:
+    from crowds.tasks import poll_instance
+
+    transaction.on_commit(
+        lambda: poll_instance.delay(instance_id=instance.pk, brand_id=instance.brand_id)
+    )
+
+
+def _generating(instance: CrowdInstance, package_id: str) -> CrowdInstance:
+    instance.package_id = package_id
+    instance.status = InstanceStatus.GENERATING
+    instance.next_poll_at = timezone.now()
+    instance.save(update_fields=["package_id", "status", "next_poll_at", "updated_at"])
+    _start_polling(instance)
+    return instance
+
+
+def _request_failed(instance: CrowdInstance, exc: JDCloudError) -> RemoteRejected:
+    instance.status = InstanceStatus.REQUEST_FAILED
+    instance.error = getattr(exc, "msg", "") or str(exc)
+    instance.save(update_fields=["status", "error", "updated_at"])
+    return _remote(exc)
+
+
+def instance_create(*, crowd: Crowd) -> CrowdInstance:
+    """`/crowd/init`: a new package of the crowd, then polled until generated."""
+    if crowd.sync_state != SyncState.SYNCED or not crowd.search_id:
+        raise RemoteRejected("人群对象尚未同步到京东云,请先重试同步。", retryable=True)
+    instance = CrowdInstance.objects.create(
+        brand=crowd.brand,
+        crowd=crowd,
+        name=crowd.name,
+        origin=InstanceOrigin.INIT,
+        package_type=crowd.package_type,
+    )
+    try:
+        ref = _client(crowd.brand).crowd_init(search_id=crowd.search_id)
+    except JDCloudError as exc:
+        raise _request_failed(instance, exc) from exc
+    return _generating(instance, ref.package_id)
+
+
+def instance_repoll(*, instance: CrowdInstance) -> CrowdInstance:
+    """Poll again an instance that was flagged stuck (or whose poll chain was lost)."""
+    if instance.status != InstanceStatus.GENERATING:
+        return instance
+    instance.stuck = False
+    instance.next_poll_at = timezone.now()
+    instance.save(update_fields=["stuck", "next_poll_at", "updated_at"])
+    _start_polling(instance)
+    return instance
+
+
+def _require_generated(instance: CrowdInstance, path: str) -> None:
+    if not instance.is_generated or not instance.package_id:
+        raise CrowdInputError([conditions.Violation(path, "人群包尚未生成成功,不能用于此操作")])
+
+
+@dataclass(frozen=True)
+class SplitPart:
+    name: str
+    value: float | int
+
+
+def instance_split(
+    *, instance: CrowdInstance, parts: Sequence[SplitPart], split_type: str
+) -> list[CrowdInstance]:
+    """`/crowd/instance/split` by ratio (sum ≤ 1) or head count (sum ≤ size)."""
+    _require_generated(instance, "package_id")
+    errors = []
+    if not parts:
+        errors.append(conditions.Violation("ratio", "至少需要一个抽取项"))
+    for index, part in enumerate(parts):
+        if not part.name or "|" in part.name:
+            errors.append(conditions.Violation(f"ratio[{index}].name", "名称不能为空,也不能包含 |"))
+        if split_type == jd.SplitType.RATIO and not 0 < float(part.value) <= 1:
+            errors.append(
+                conditions.Violation(f"ratio[{index}].value", "比例必须大于 0 且不超过 1")
+            )
+        if split_type == jd.SplitType.COUNT and (
+            int(part.value) != part.value or int(part.value) <= 0
+        ):
+            errors.append(conditions.Violation(f"ratio[{index}].value", "人数必须是正整数"))
+    total = sum(float(p.value) for p in parts)
+    if split_type == jd.SplitType.RATIO and total > 1 + 1e-9:
+        errors.append(conditions.Violation("ratio", f"比例之和 {total:g} 超过 1"))
+    if split_type == jd.SplitType.COUNT and total > (instance.package_size or 0):
+        errors.append(
+            conditions.Violation(
+                "ratio", f"人数之和 {total:g} 超过人群包大小 {instance.package_size}"
+            )
+        )
+    if errors:
+        raise CrowdInputError(errors)
+    try:
+        results = _client(instance.brand).crowd_instance_split(
+            package_id=instance.package_id,
+            parts=[(p.name, p.value) for p in parts],
+            split_type=jd.SplitType(split_type),
+        )
+    except JDCloudError as exc:
+        raise _remote(exc) from exc
+    children = []
+    now = timezone.now()
+    for part, result in zip(parts, results, strict=False):
+        child = CrowdInstance.objects.create(
+            brand=instance.brand,
+            crowd=instance.crowd,
+            package_id=result.package_id,
+            name=result.package_name or f"{part.name}|{part.value}",
+            origin=InstanceOrigin.SPLIT,
+            params={"split_type": str(split_type), "name": part.name, "value": part.value},
+            status=InstanceStatus.GENERATED,
+            package_size=result.package_size,
+            package_size_view=str(result.package_size),
+            package_type=instance.package_type,
+            completed_at=now,
+        )
+        child.parents.add(instance)
+        children.append(child)
+    return children
+
+
+CALC_OPERATIONS = {"union": "should", "intersection": "must", "difference": "should"}
+
+
+def instance_calc(
+    *,
+    brand: Brand,
+    operation: str,
+    instances: Sequence[CrowdInstance],
+    exclude: Sequence[CrowdInstance] = (),
+    name: str,
+    description: str = "",
+) -> CrowdInstance:
+    """`/crowd/instance/calc`: union (should), intersection (must) of any number of
+    generated packages, or difference (the first set minus `exclude`, via must_not)."""
+    if operation not in CALC_OPERATIONS:
+        raise CrowdInputError(
+            [conditions.Violation("operation", "运算必须是 union / intersection / difference")]
+        )
+    for index, item in enumerate([*instances, *exclude]):
+        _require_generated(item, f"packages[{index}]")
+    if operation == "difference" and not exclude:
+        raise CrowdInputError([conditions.Violation("exclude", "差集需要至少一个被排除的人群包")])
+    if operation != "difference" and len(instances) < 2:
+        raise CrowdInputError([conditions.Violation("packages", "并集与交集需要至少两个人群包")])
+
+    def terms(items):
+        return [{"term": {"package_id": {"value": i.package_id}}} for i in items]
+
+    condition: dict[str, Any] = {"bool": {CALC_OPERATIONS[operation]: terms(instances)}}
+    if exclude:
+        condition["bool"]["must_not"] = terms(exclude)
+    violations = conditions.validate_package_condition(condition)
+    if violations:
+        raise CrowdInputError(violations)
+    instance = CrowdInstance.objects.create(
+        brand=brand,
+        name=name,
+        origin=InstanceOrigin.CALC,
+        params={"operation": operation, "condition": condition},
+    )
+    instance.parents.add(*instances, *exclude)
+    try:
+        result = _client(brand).crowd_instance_calc(
+            master_id=brand.master_id,
+            crowd_name=name,
+            crowd_desc=description or name,
+            condition=condition,
+        )
+    except JDCloudError as exc:
+        raise _request_failed(instance, exc) from exc
+    instance.crowd = Crowd.objects.create(
+        brand=brand,
+        search_id=result.search_id,
+        name=name,
+        description=description,
+        condition=condition,
+        crowd_type=CrowdType.CALC,
+        package_type=max((i.package_type or 1) for i in [*instances, *exclude]),
+        sync_state=SyncState.SYNCED,
+        synced_at=timezone.now(),
+    )
+    instance.save(update_fields=["crowd", "updated_at"])
+    return _generating(instance, result.package_id)
+
+
+def instance_filter(*, instance: CrowdInstance, filter_types: Sequence[int]) -> list[CrowdInstance]:
+    """`/crowd/instance/filter`: packages of a reached package's responders by type 1-4."""
+    _require_generated(instance, "package_id")
+    cleaned = sorted({int(f) for f in filter_types})
+    if not cleaned or any(f not in (1, 2, 3, 4) for f in cleaned):
+        raise CrowdInputError(
+            [conditions.Violation("filter_types", "筛选类型必须是 1-4 中的一个或多个")]
+        )
+    try:
+        results = _client(instance.brand).crowd_instance_filter(
+            package_id=instance.package_id, filter_types=cleaned
+        )
+    except JDCloudError as exc:
+        raise _remote(exc) from exc
+    labels = {1: "受限制", 2: "未知状态", 3: "发送失败", 4: "发送成功"}
+    children = []
+    for result in results:
+        label = labels.get(int(result.filter_type or 0), result.filter_type)
+        child = CrowdInstance.objects.create(
+            brand=instance.brand,
+            crowd=instance.crowd,
+            name=f"{instance.name} · {label}",
+            origin=InstanceOrigin.FILTER,
+            params={"filter_type": result.filter_type},
+            package_type=instance.package_type,
+        )
+        child.parents.add(instance)
+        children.append(_generating(child, result.package_id))
+    return children
+
+
+def instance_save_as(*, instance: CrowdInstance, name: str, description: str = "") -> Crowd:
+    """`/crowd/instance/saveas`: a copy of the crowd and its instance under a new name."""
+    _require_generated(instance, "package_id")
+    try:
+        result = _client(instance.brand).crowd_instance_saveas(
+            package_id=instance.package_id,
+            crowd_name=name,
+            crowd_desc=description or name,
+            master_id=instance.brand.master_id,
+        )
+    except JDCloudError as exc:
+        raise _remote(exc) from exc
+    crowd = Crowd.objects.create(
+        brand=instance.brand,
+        search_id=result.search_id,
+        name=name,
+        description=description,
+        condition=instance.crowd.condition if instance.crowd else {},
+        crowd_type=CrowdType.SAVE_AS,
+        package_type=instance.package_type or 1,
+        sync_state=SyncState.SYNCED,
+        synced_at=timezone.now(),
+    )
+    if result.package_id:  # JD's answer names only the crowd; the sandbox adds the package
+        copy = CrowdInstance.objects.create(
+            brand=instance.brand,
+            crowd=crowd,
+            name=name,
+            origin=InstanceOrigin.SAVE_AS,
+            package_type=instance.package_type,
+        )
+        copy.parents.add(instance)
+        _generating(copy, result.package_id)
+    return crowd
+
+
+# --- Polling ---------------------------------------------------------------------------
+
+
+def poll_delay_seconds(poll_count: int, jitter: float) -> float:
+    """Exponential backoff with jitter: 2, 4, 8 … s, capped, times the jitter factor."""
+    base = settings.CROWD_POLL_INITIAL_SECONDS * (2 ** min(poll_count, 16))
+    return min(base, settings.CROWD_POLL_MAX_SECONDS) * jitter
+
+
+def instance_poll(*, instance_id: int, jitter: float = 1.0) -> CrowdInstance:
+    """One poll of `/crowd/instance/status/{package_id}`, safe to run twice.
+
+    Runs only when the instance is generating and its poll is due (a duplicate arriving
+    early does nothing), applies a final status with a guarded update (at most once),
+    and otherwise books the next poll time, which the caller schedules."""
+    instance = CrowdInstance.objects.select_related("brand").get(pk=instance_id)
+    now = timezone.now()
+    if instance.status != InstanceStatus.GENERATING or instance.stuck:
+        return instance
+    tolerance = timedelta(seconds=1)
+    if instance.next_poll_at and instance.next_poll_at > now + tolerance:
+        return instance  # another poll chain owns this instance
+    if (now - instance.created_at).total_seconds() > settings.CROWD_POLL_GIVE_UP_SECONDS:
+        CrowdInstance.objects.filter(pk=instance.pk, status=InstanceStatus.GENERATING).update(
+            stuck=True, next_poll_at=None, updated_at=now
+        )
+        instance.refresh_from_db()
+        return instance
+    try:
+        status = _client(instance.brand).crowd_instance_status(package_id=instance.package_id)
+    except JDCloudError as exc:
+        logger.info("status of %s unavailable: %s", instance.package_id, exc)
+        status = None
+    changes: dict[str, Any] = {"poll_count": instance.poll_count + 1, "last_polled_at": now}
+    if status is not None and status.status in (
+        jd.InstanceStatus.GENERATED,
+        jd.InstanceStatus.FAILED,
+    ):
+        done = CrowdInstance.objects.filter(
+            pk=instance.pk, status=InstanceStatus.GENERATING
+        ).update(
+            **changes,
+            status=status.status,
+            package_size=status.package_size,
+            package_size_view=status.package_size_view,
+            package_type=status.package_type or instance.package_type,
+            error="" if status.status == jd.InstanceStatus.GENERATED else "京东云生成人群包失败",
+            completed_at=now,
+            next_poll_at=None,
+            updated_at=now,
+        )
+        if done:
+            instance.refresh_from_db()
+            return instance
+    delay = poll_delay_seconds(instance.poll_count, jitter)
+    CrowdInstance.objects.filter(pk=instance.pk, status=InstanceStatus.GENERATING).update(
+        **changes, next_poll_at=now + timedelta(seconds=delay), updated_at=now
+    )
+    instance.refresh_from_db()
+    return instance
+
+
+def instances_due_for_poll(*, now=None) -> list[tuple[int, int]]:
+    """(instance id, brand id) of generating instances whose next poll is overdue: their
+    poll chain was lost (a worker died, a message expired). Periodic fan-out: unscoped."""
+    now = now or timezone.now()
+    overdue = now - timedelta(seconds=settings.CROWD_POLL_OVERDUE_SECONDS)
+    with scopes_disabled():
+        return list(
+            CrowdInstance.objects.filter(
+                status=InstanceStatus.GENERATING, stuck=False, next_poll_at__lt=overdue
+            ).values_list("pk", "brand_id")[:500]
+        )
