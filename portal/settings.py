@@ -272,6 +272,10 @@ CROWD_POLL_OVERDUE_SECONDS = env.int("CROWD_POLL_OVERDUE_SECONDS", default=120)
 LINKFLOW_API_BASE_URL = env.str("LINKFLOW_API_BASE_URL", default="http://127.0.0.1:8100/linkflow")
 LINKFLOW_TIMEOUT_SECONDS = env.float("LINKFLOW_TIMEOUT_SECONDS", default=10.0)
 
+# --- Portal -------------------------------------------------------------------------
+# The portal's public address: JD Cloud's reviewers open activity previews under it.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
 # --- Sandbox ------------------------------------------------------------------------
 
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")
