@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("brands.api_urls")),
     path("", include("crowds.api_urls")),
+    path("", include("campaigns.api_urls")),
 ]

@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "brands.context_processors.brand",
+                "campaigns.context_processors.jd_status",
             ],
         },
     },

@@ -1,0 +1,19 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from campaigns.api import reach
+
+router = SimpleRouter()
+router.register("reaches", reach.ReachViewSet, basename="reach")
+router.register("short-links", reach.ShortLinkViewSet, basename="short-link")
+
+urlpatterns = [
+    path("sms/balance/", reach.SmsBalanceApi.as_view(), name="sms-balance"),
+    path("sms/templates/", reach.SmsTemplatesApi.as_view(), name="sms-templates"),
+    path("sms/signatures/", reach.SmsSignaturesApi.as_view(), name="sms-signatures"),
+    path("sms/recharge/", reach.SmsRechargeApi.as_view(), name="sms-recharge"),
+    path("sms/consume/", reach.SmsConsumeApi.as_view(), name="sms-consume"),
+    path("sms/results/<int:instance_id>/", reach.SmsResultApi.as_view(), name="sms-result"),
+    path("notices/", reach.NoticesApi.as_view(), name="notices"),
+    *router.urls,
+]

@@ -1,0 +1,243 @@
+"""Reaching a generated package (spec: 触发人群营销 `/crowd/instance/reach`), with a
+pre-flight check before anything is sent."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+from brands.models import Brand
+from campaigns.models import Reach, ReachType
+from campaigns.services.system import JDUnavailable, ensure_jd_available
+from crowds.conditions import Violation
+from crowds.models import CrowdInstance
+from portal.integrations.jdcloud import types as jd
+from portal.integrations.jdcloud.errors import JDCloudError
+from portal.integrations.jdcloud.factory import jdcloud_client
+
+# Spec 获取短信签名列表: the public domain has one signature, 【京东】.
+PUBLIC_SIGNATURE = "【京东】"
+SMS_SINGLE_LENGTH = 70  # one SMS holds 70 characters
+SMS_PART_LENGTH = 67  # a long SMS is sent in parts of 67
+UNSUBSCRIBE = re.compile(r"回复\s*T[A-Z]{0,4}\s*退订")
+DEFAULT_UNSUBSCRIBE = "回复TD退订"
+URL = re.compile(r"https?://\S+")
+
+PRIVATE_TYPES = (ReachType.SMS_PRIVATE, ReachType.COUPON_PRIVATE)
+COUPON_TYPES = (ReachType.COUPON_PUBLIC, ReachType.COUPON_PRIVATE)
+
+
+def segments(text: str) -> int:
+    """SMS billed per person: 1 up to 70 characters, else one per 67."""
+    length = len(text)
+    if length <= SMS_SINGLE_LENGTH:
+        return 1
+    return math.ceil(length / SMS_PART_LENGTH)
+
+
+def render(template_content: str, params: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), template_content)
+
+
+@dataclass
+class Preflight:
+    """Everything checked before a reach is sent; `blocking` problems refuse the send."""
+
+    text: str = ""
+    signature: str = ""
+    length: int = 0
+    segments: int = 0
+    package_size: int = 0
+    cost: int = 0
+    balance: int | None = None
+    balance_domain: str = ""
+    blocking: list[Violation] = field(default_factory=list)
+    warnings: list[Violation] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.blocking
+
+    def as_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "signature": self.signature,
+            "length": self.length,
+            "segments": self.segments,
+            "package_size": self.package_size,
+            "cost": self.cost,
+            "balance": self.balance,
+            "balance_domain": self.balance_domain,
+            "ok": self.ok,
+            "blocking": [{"path": v.path, "message": v.message} for v in self.blocking],
+            "warnings": [{"path": v.path, "message": v.message} for v in self.warnings],
+        }
+
+
+@dataclass(frozen=True)
+class ReachRequest:
+    reach_type: str
+    template_id: str
+    template_params: dict[str, str]
+    signature_id: str = ""
+    batch_id: str = ""
+    send_time: datetime | None = None
+
+
+def reach_preflight(*, brand: Brand, instance: CrowdInstance, request: ReachRequest) -> Preflight:
+    """Render the text and check it against JD's templates, signatures and balance."""
+    check = Preflight()
+    block = check.blocking.append
+    if request.reach_type not in ReachType.values:
+        block(
+            Violation(
+                "type", "触达类型必须是 SMSPUBLIC / SMSPRIVATE / COUPONPUBLIC / COUPONPRIVATE"
+            )
+        )
+        return check
+    private = request.reach_type in PRIVATE_TYPES
+    if not instance.is_generated or not instance.package_id:
+        block(Violation("package_id", "人群包尚未生成成功,不能触达"))
+    check.package_size = instance.package_size or 0
+    client = jdcloud_client(brand_id=brand.pk)
+
+    templates = {
+        t.template_id: t
+        for t in client.sms_templates(master_id=brand.master_id, type=2 if private else 1)
+    }
+    template = templates.get(str(request.template_id))
+    if template is None:
+        block(
+            Violation(
+                "params.template_id",
+                f"模板 {request.template_id} 不是该品牌{'私域' if private else '公域'}模板",
+            )
+        )
+        return check
+    missing = [
+        key
+        for key in template.template_params
+        if not str(request.template_params.get(key, "")).strip()
+    ]
+    for key in missing:
+        block(Violation(f"params.template_params.{key}", f"请填写占位符 {{{key}}}"))
+    extra = sorted(set(request.template_params) - set(template.template_params))
+    for key in extra:
+        block(Violation(f"params.template_params.{key}", f"模板没有占位符 {{{key}}}"))
+
+    signature = PUBLIC_SIGNATURE
+    if private:
+        signatures = {s.signature_id: s for s in client.sms_signature(master_id=brand.master_id)}
+        chosen = signatures.get(request.signature_id)
+        if chosen is None:
+            block(Violation("params.signature_id", "私域触达必须选择品牌的短信签名"))
+        else:
+            signature = chosen.signature_name
+    elif request.signature_id:
+        block(Violation("params.signature_id", "公域触达不能指定签名"))
+    if request.reach_type in COUPON_TYPES and not request.batch_id.strip():
+        block(Violation("params.batch_id", "优惠券触达必须填写优惠券批次ID"))
+    if request.reach_type not in COUPON_TYPES and request.batch_id:
+        block(Violation("params.batch_id", "短信触达不能指定优惠券"))
+    if request.send_time is not None and request.send_time <= timezone.now():
+        block(Violation("params.send_time", "定时发送时间必须晚于现在"))
+
+    body = render(template.template_content, request.template_params)
+    check.signature = signature
+    check.text = f"{signature}{body}"
+    check.length = len(check.text)
+    check.segments = segments(check.text)
+    check.cost = check.package_size * check.segments
+    if not UNSUBSCRIBE.search(body):
+        block(Violation("params.template_id", f"短信内容缺少退订提示(如“{DEFAULT_UNSUBSCRIBE}”)"))
+    for value in request.template_params.values():
+        if URL.search(str(value)) and len(str(value)) > 30:
+            check.warnings.append(
+                Violation("params.template_params", "长链接建议先转换为短链接以节省短信条数")
+            )
+            break
+
+    balance = client.sms_balance(master_id=brand.master_id)
+    check.balance = balance.private_balance if private else balance.public_balance
+    check.balance_domain = "private" if private else "public"
+    domain = "私域" if private else "公域"
+    if check.cost > check.balance:
+        block(
+            Violation(
+                "balance",
+                f"短信余额不足:需要 {check.cost} 条,{domain}余额 {check.balance} 条",
+            )
+        )
+    return check
+
+
+class ReachRefused(Exception):
+    def __init__(self, preflight: Preflight | None, message: str = "") -> None:
+        super().__init__(message or "; ".join(v.message for v in preflight.blocking))
+        self.preflight = preflight
+        self.message = message or str(self)
+
+
+def _jd_reach(request: ReachRequest) -> jd.Reach:
+    common = {
+        "template_id": request.template_id,
+        "template_params": request.template_params,
+        "send_time": request.send_time.astimezone(timezone.get_current_timezone())
+        if request.send_time
+        else None,
+    }
+    if request.reach_type == ReachType.SMS_PUBLIC:
+        return jd.SmsPublicReach(**common)
+    if request.reach_type == ReachType.SMS_PRIVATE:
+        return jd.SmsPrivateReach(**common, signature_id=request.signature_id)
+    if request.reach_type == ReachType.COUPON_PUBLIC:
+        return jd.CouponPublicReach(**common, batch_id=request.batch_id)
+    return jd.CouponPrivateReach(
+        **common, signature_id=request.signature_id, batch_id=request.batch_id
+    )
+
+
+def reach_send(*, brand: Brand, instance: CrowdInstance, request: ReachRequest, user=None) -> Reach:
+    """Pre-flight, then record the reach, then ask JD. A refusal by JD is kept on the row
+    with its code and message; nothing is retried blindly (JD may have sent it)."""
+    try:
+        ensure_jd_available()
+    except JDUnavailable as exc:
+        raise ReachRefused(None, exc.reason) from exc
+    preflight = reach_preflight(brand=brand, instance=instance, request=request)
+    if not preflight.ok:
+        raise ReachRefused(preflight)
+    reach = Reach.objects.create(
+        brand=brand,
+        instance=instance,
+        reach_type=request.reach_type,
+        template_id=request.template_id,
+        template_params=request.template_params,
+        text=preflight.text,
+        signature_id=request.signature_id,
+        signature_name=preflight.signature,
+        batch_id=request.batch_id,
+        send_time=request.send_time,
+        segments=preflight.segments,
+        cost=preflight.cost,
+        created_by=user,
+    )
+    try:
+        jdcloud_client(brand_id=brand.pk).crowd_instance_reach(
+            package_id=instance.package_id, reach=_jd_reach(request)
+        )
+    except JDCloudError as exc:
+        reach.status = Reach.Status.FAILED
+        reach.jd_code = str(getattr(exc, "code", "") or getattr(exc, "http_status", "") or "")
+        reach.jd_msg = getattr(exc, "msg", "") or str(exc)
+        reach.save(update_fields=["status", "jd_code", "jd_msg"])
+        return reach
+    reach.status = Reach.Status.SENT
+    reach.jd_code = "0"
+    reach.sent_at = timezone.now()
+    reach.save(update_fields=["status", "jd_code", "sent_at"])
+    return reach
