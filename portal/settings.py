@@ -25,6 +25,12 @@ if ENV_FILE:
 DEBUG = env.bool("DEBUG", default=False)
 
 
+def run_scoped(value: str) -> str:
+    """Replace "{run}" with an id shared by this process and the processes it starts (the
+    test suite's Celery worker), so concurrent test runs get their own files."""
+    return value.replace("{run}", os.environ.setdefault("PORTAL_RUN_ID", str(os.getpid())))
+
+
 def secret(name: str, debug_default: str = "") -> str:
     """A secret: required in production, a harmless placeholder under DEBUG."""
     if DEBUG:
@@ -108,7 +114,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # The test database of SQLite is in memory unless named: the suite names a file so that a
 # real Celery worker process can share it.
 if env.str("DATABASE_TEST_NAME", default=""):
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / env.str("DATABASE_TEST_NAME"))}
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / run_scoped(env.str("DATABASE_TEST_NAME"))),
+    }
+    Path(DATABASES["default"]["TEST"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -189,10 +198,12 @@ SPECTACULAR_SETTINGS = {
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 # Relative folders are taken from the project root.
-CELERY_BROKER_FILESYSTEM_DIR = BASE_DIR / env.str(
-    "CELERY_BROKER_FILESYSTEM_DIR", default="var/broker"
+CELERY_BROKER_FILESYSTEM_DIR = BASE_DIR / run_scoped(
+    env.str("CELERY_BROKER_FILESYSTEM_DIR", default="var/broker")
 )
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="file://var/celery-results")
+CELERY_RESULT_BACKEND = run_scoped(
+    env.str("CELERY_RESULT_BACKEND", default="file://var/celery-results")
+)
 if CELERY_RESULT_BACKEND.startswith("file://") and not CELERY_RESULT_BACKEND.startswith("file:///"):
     CELERY_RESULT_BACKEND = f"file://{BASE_DIR / CELERY_RESULT_BACKEND.removeprefix('file://')}"
 if CELERY_BROKER_URL.startswith("filesystem"):

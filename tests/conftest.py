@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from django.contrib.auth import get_user_model
+from django_scopes import scope, scopes_disabled
 
 from brands.models import Brand, BrandUser
-from tests.processes import free_port, start_process, wait_for_http
+from tests.processes import ROOT, free_port, start_process, wait_for_http
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop this run's files (test database, broker folder) under var/test/<run id>."""
+    import os
+    import shutil
+
+    run_id = os.environ.get("PORTAL_RUN_ID")
+    if run_id:
+        shutil.rmtree(ROOT / "var" / "test" / run_id, ignore_errors=True)
 
 
 @pytest.fixture
@@ -70,3 +82,29 @@ def _retries_without_waiting():
 
     with stamina.set_testing(True, attempts=3):
         yield
+
+
+@pytest.fixture
+def control(sandbox_url, settings):
+    """The sandbox's control API, reset to seed 7 on a manual clock, with the portal's
+    JD Cloud client pointed at the sandbox."""
+    settings.JDCLOUD_API_BASE_URL = f"{sandbox_url}/jdcloud"
+    client = httpx.Client(base_url=f"{sandbox_url}/_control", timeout=10)
+    client.post("/reset", json={"seed": 7, "clock": "manual"}).raise_for_status()
+    client.post("/config", json={"instance_generation_seconds": 60}).raise_for_status()
+    yield client
+    client.delete("/faults")
+    client.close()
+
+
+@pytest.fixture
+def jd_brand(make_brand, control):
+    """The sandbox's brand, in scope, with the tag catalog loaded."""
+    from crowds import services
+    from tests.crowds.sandboxed import SANDBOX_MASTER_ID
+
+    brand = make_brand(master_id=SANDBOX_MASTER_ID, name="测试品牌商")
+    with scopes_disabled():
+        services.tag_catalog_refresh()
+    with scope(brand=brand):
+        yield brand
