@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("brands.api_urls")),
     path("", include("crowds.api_urls")),
     path("", include("campaigns.api_urls")),
+    path("", include("reports.api_urls")),
 ]

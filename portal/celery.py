@@ -47,6 +47,11 @@ app.conf.beat_schedule = {
         "task": "crowds.resume_overdue_polls",
         "schedule": 60.0,
     },
+    # Spec 获取人群营销报表: the previous day can be synced from 12:00.
+    "pull-yesterdays-reports": {
+        "task": "reports.pull_yesterday",
+        "schedule": crontab(hour=12, minute=30),
+    },
 }
 
 app.autodiscover_tasks()

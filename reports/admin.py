@@ -1,1 +1,50 @@
-"""Admin of the reports app."""
+"""Admin of reports: every brand's rows; re-pull a day from the admin."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scope
+
+from portal.integrations.jdcloud.errors import JDCloudError
+from reports import services
+from reports.models import ReportRow, TopSku
+
+
+class TopSkuInline(admin.TabularInline):
+    model = TopSku
+    extra = 0
+    fields = ("metric", "rank", "sku_id", "value")
+    readonly_fields = fields
+
+
+@admin.register(ReportRow)
+class ReportRowAdmin(admin.ModelAdmin):
+    list_display = (
+        "package_id",
+        "brand",
+        "report_date",
+        "report_type",
+        "reach_type",
+        "delivered_num",
+        "pay_pins",
+        "pay_amount",
+        "top5_malformed",
+    )
+    list_filter = ("report_type", "reach_type", "top5_malformed", "brand")
+    list_select_related = ("brand",)
+    search_fields = ("package_id", "brand__name", "brand__master_id")
+    date_hierarchy = "report_date"
+    inlines = [TopSkuInline]
+    actions = ["repull"]
+
+    @admin.action(description=_("Pull these days again from JD Cloud"))
+    def repull(self, request, queryset):
+        done = set()
+        for brand, day in queryset.values_list("brand", "report_date").distinct():
+            row = queryset.filter(brand=brand, report_date=day).select_related("brand").first()
+            try:
+                with scope(brand=row.brand):
+                    services.report_repull(brand=row.brand, report_date=day)
+                done.add((brand, day))
+            except JDCloudError as exc:
+                self.message_user(request, f"{row.brand} {day}: {exc}", messages.ERROR)
+        self.message_user(request, _("%(count)d brand-days pulled again.") % {"count": len(done)})

@@ -1,0 +1,154 @@
+"""REST API of reports: rows, on-demand re-pull, split uplift."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from crowds.models import CrowdInstance
+from portal.integrations.jdcloud.errors import JDCloudError
+from reports import services
+from reports.models import AMOUNT_METRICS, COUNT_METRICS, ReportRow, TopSku
+from reports.uplift import split_uplift
+
+
+class JDFailed(APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "jdcloud_failed"
+
+
+class TopSkuOutput(serializers.ModelSerializer):
+    class Meta:
+        model = TopSku
+        fields = ["metric", "rank", "sku_id", "value"]
+
+
+class ReportRowOutput(serializers.ModelSerializer):
+    top_skus = TopSkuOutput(many=True, read_only=True)
+
+    class Meta:
+        model = ReportRow
+        fields = [
+            "id",
+            "package_id",
+            "report_date",
+            "report_type",
+            "reach_type",
+            "shop_id",
+            "op_time",
+            *COUNT_METRICS,
+            *AMOUNT_METRICS,
+            "top5_raw",
+            "top5_malformed",
+            "top_skus",
+            "pulled_at",
+        ]
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError({name: "use yyyy-MM-dd"}) from exc
+
+
+class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """JD's daily marketing report rows of this brand."""
+
+    serializer_class = ReportRowOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ReportRow.objects.none()
+        params = self.request.query_params
+        rows = ReportRow.objects.prefetch_related("top_skus")
+        if params.get("package_id"):
+            rows = rows.filter(package_id=params["package_id"])
+        if params.get("report_type"):
+            rows = rows.filter(report_type=params["report_type"])
+        if start := _date(params.get("date_from"), "date_from"):
+            rows = rows.filter(report_date__gte=start)
+        if end := _date(params.get("date_to"), "date_to"):
+            rows = rows.filter(report_date__lte=end)
+        return rows
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("package_id", str),
+            OpenApiParameter("report_type", str, enum=["click", "exposure"]),
+            OpenApiParameter("date_from", str, description="yyyy-MM-dd"),
+            OpenApiParameter("date_to", str, description="yyyy-MM-dd"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=inline_serializer("ReportPullInput", {"report_date": serializers.DateField()}),
+        responses=inline_serializer("ReportPullOutput", {"result": serializers.DictField()}),
+    )
+    @action(detail=False, methods=["post"])
+    def pull(self, request):
+        """Re-pull a day on demand: `/report/pull`, then `/report` for both types."""
+        report_date = _date(str(request.data.get("report_date") or ""), "report_date")
+        if report_date is None:
+            raise ValidationError({"report_date": "required, yyyy-MM-dd"})
+        try:
+            result = services.report_repull(brand=request.brand, report_date=report_date)
+        except JDCloudError as exc:
+            raise JDFailed({"detail": getattr(exc, "msg", "") or str(exc)}) from exc
+        return Response({"result": result})
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("split", int, required=True, description="the split's source instance")
+        ],
+        responses=inline_serializer(
+            "UpliftOutput",
+            {"split": serializers.IntegerField(), "comparisons": serializers.ListField()},
+        ),
+    )
+    @action(detail=False, methods=["get"])
+    def uplift(self, request):
+        split = request.query_params.get("split", "")
+        if not split.isdigit():
+            raise ValidationError({"split": "the id of the instance that was split"})
+        parent = get_object_or_404(CrowdInstance, pk=int(split))
+        comparisons = split_uplift(
+            parent, report_type=request.query_params.get("report_type", "exposure")
+        )
+        return Response({"split": parent.pk, "comparisons": [uplift_dict(c) for c in comparisons]})
+
+
+def uplift_dict(comparison) -> dict:
+    def arm(a):
+        return {
+            "package_id": a.package_id,
+            "name": a.name,
+            "reached": a.reached,
+            "people": a.people,
+            "converted": a.converted,
+            "conversion": a.conversion,
+            "ord_amount_per_person": a.ord_amount_per_person,
+            "pay_amount_per_person": a.pay_amount_per_person,
+        }
+
+    return {
+        "control": arm(comparison.control),
+        "treatment": arm(comparison.treatment),
+        "absolute_uplift": comparison.absolute,
+        "relative_uplift": comparison.relative,
+        "ci95": [comparison.ci_low, comparison.ci_high],
+        "significant": comparison.significant,
+        "too_small": comparison.too_small,
+        "ord_amount_per_person_diff": comparison.ord_amount_per_person_diff,
+        "pay_amount_per_person_diff": comparison.pay_amount_per_person_diff,
+    }

@@ -1,0 +1,205 @@
+# ruff: noqa: E501 - the spec's example strings are kept whole, as published
+"""Report parsing, idempotent storage, uplift, and the pull against the sandbox."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from campaigns.services import reach as reach_services
+from crowds import services as crowd_services
+from reports import services
+from reports.models import ReportRow, TopSku
+from reports.parsing import parse_row, parse_top5
+from reports.uplift import Arm, compare, split_uplift
+
+# The spec's example row (获取人群营销报表), with its top-5 strings as published.
+SPEC_ROW = {
+    "pv": 1,
+    "uv": 1,
+    "package_id": "package_id",
+    "shop_id": "1000003263",
+    "reach_type": "SMSPRIVATE",
+    "cart_num": 1,
+    "sku_pv_num": 1,
+    "sku_uv_num": 1,
+    "shop_pv_num": 1,
+    "shop_uv_num": 1,
+    "follow_sku_num": 1,
+    "follow_shop_num": 1,
+    "ord_pins": 1,
+    "ord_amount": 2,
+    "ord_num": 1,
+    "ord_qtty": 1,
+    "pay_pins": 1,
+    "pay_amount": 1,
+    "pay_num": 1,
+    "pay_qtty": 1,
+    "people_sent_num": 1,
+    "delivered_num": 1,
+    "coupon_pins": 1,
+    "coupon_use_pins": 1,
+    "coupon_orders": 1,
+    "coupon_amount": 1,
+    "browse_sku_top5": "1_100003730605_918*2_100004121021_26*3_100006275844_22*4_100006275852_21*5_3368118_12",
+    "cart_add_top5": "1_100003730605_522*2_100006275852_67*3_100006275844_52*4_100004121021_29*5_100003730609_25",
+    "follow_product_top5": "1_100003730605_34*2_100006275844_2*3_100003730609_2*4_100002189622_2*5_4070763_1",
+    "ord_qtty_top5": "1_4070763_145*2_4838712_84*4_100003730605_54*5_100006275852_24*3_100003498910_81",
+    "ord_amount_top5": "1_4070763_419854.2*2_4838712_204361.6*3_100003730605_163860.0*4_100004325504_102530.0*5_100006275852_71760.0",
+    "pay_qtty_top5": "1_4070763_114*2_4838712_63*4_100003730605_33*5_100006275852_13*3_100003498910_47",
+    "pay_amount_top5": "1_4070763_324963.2*2_4838712_149071.6*3_100003730605_100170.0*4_100004325504_59700.0*5_100006275852_38870.0",
+    "op_time": "2019-03-20",
+    "report_type": "click",
+}
+DAY = date(2019, 3, 10)
+
+
+def test_the_specs_example_row_is_read_with_ranked_top5():
+    row = parse_row(SPEC_ROW, report_date=DAY, report_type="click")
+
+    assert row.package_id == "package_id" and row.report_type == "click"
+    assert row.values["ord_amount"] == Decimal("2.00") and row.values["delivered_num"] == 1
+    assert row.values["shop_id"] == "1000003263" and row.values["op_time"] == "2019-03-20"
+    assert row.malformed == [] and len(row.top) == 7
+    ordered = row.top["ord_qtty_top5"]  # arrives as ranks 1, 2, 4, 5, 3
+    assert [e.rank for e in ordered] == [1, 2, 3, 4, 5]
+    assert ordered[2].sku_id == "100003498910" and ordered[2].value == 81
+    assert row.top["pay_amount_top5"][0].value == Decimal("324963.2")
+
+
+@pytest.mark.parametrize(
+    "text", ["1_2", "a_b_c", "1_sku_x", "1_s_1*1_t_2", "0_s_1", "1__5"], ids=str
+)
+def test_malformed_top5_strings_raise(text):
+    with pytest.raises(ValueError):
+        parse_top5(text)
+
+
+@pytest.mark.django_db
+def test_storing_is_idempotent_and_a_malformed_row_never_breaks_the_pull(brand):
+    from django_scopes import scope
+
+    broken_top = {**SPEC_ROW, "package_id": "p2", "browse_sku_top5": "不是榜单"}
+    broken_metric = {**SPEC_ROW, "package_id": "p3", "pv": "很多"}
+    with scope(brand=brand):
+        first = services.report_rows_store(
+            brand=brand,
+            report_date=DAY,
+            report_type="click",
+            raw_rows=[SPEC_ROW, broken_top, broken_metric],
+        )
+        again = services.report_rows_store(
+            brand=brand,
+            report_date=DAY,
+            report_type="click",
+            raw_rows=[SPEC_ROW, broken_top, broken_metric],
+        )
+
+        assert first == again == {"stored": 2, "skipped": 1, "malformed_top5": 1}
+        assert ReportRow.objects.count() == 2
+        flagged = ReportRow.objects.get(package_id="p2")
+        assert flagged.top5_malformed and flagged.top5_raw["browse_sku_top5"] == "不是榜单"
+        assert TopSku.objects.filter(row=flagged, metric="browse_sku_top5").count() == 0
+        assert TopSku.objects.filter(row__package_id="package_id").count() == 35
+        # A re-pull with fewer rows replaces the day.
+        services.report_rows_store(
+            brand=brand, report_date=DAY, report_type="click", raw_rows=[SPEC_ROW]
+        )
+        assert list(ReportRow.objects.values_list("package_id", flat=True)) == ["package_id"]
+
+
+def arm(name, people, converted, reached=True, ord_amount=0, pay_amount=0):
+    return Arm(name, name, reached, people, converted, Decimal(ord_amount), Decimal(pay_amount))
+
+
+def test_uplift_matches_a_hand_computation():
+    # control 200 / 10000 = 2.0 %, treatment 260 / 10000 = 2.6 %
+    # diff 0.006; se = sqrt(.026*.974/10000 + .02*.98/10000) = sqrt(4.4924e-6) = 0.00211953
+    # 95 % CI = 0.006 ± 1.959964 * 0.00211953 = [0.0018458, 0.0101542]; relative 30 %
+    result = compare(
+        arm("对照组", 10000, 200, reached=False, pay_amount=20000),
+        arm("触达组", 10000, 260, pay_amount=31200),
+    )
+
+    assert result.absolute == pytest.approx(0.006)
+    assert result.relative == pytest.approx(0.30)
+    assert result.ci_low == pytest.approx(0.0018458, abs=1e-6)
+    assert result.ci_high == pytest.approx(0.0101542, abs=1e-6)
+    assert result.significant and result.too_small == ""
+    assert result.pay_amount_per_person_diff == pytest.approx(3.12 - 2.0)
+
+
+def test_a_small_sample_is_stated_plainly():
+    result = compare(arm("对照组", 50, 1, reached=False), arm("触达组", 5000, 3))
+    assert not result.significant
+    assert (
+        "对照组 只有 50 人" in result.too_small and "触达组 的转化人数 3 太少" in result.too_small
+    )
+
+
+@pytest.mark.django_db
+def test_pull_from_the_sandbox_and_split_uplift(jd_brand, control, brand_client):
+    crowd = crowd_services.crowd_create(
+        brand=jd_brand,
+        name="已婚",
+        condition={
+            "bool": {
+                "must": [
+                    {"bool": {"group": "001", "must": [{"term": {"TAG_020": {"value": "已婚"}}}]}}
+                ]
+            }
+        },
+    )
+    instance = crowd_services.instance_create(crowd=crowd)
+    control.post("/clock/advance", json={"seconds": 61})
+    instance = crowd_services.instance_poll(instance_id=instance.pk)
+    reached, held_out = crowd_services.instance_split(
+        instance=instance,
+        parts=[crowd_services.SplitPart("触达组", 0.05), crowd_services.SplitPart("对照组", 0.05)],
+        split_type="0",
+    )
+    reach_services.reach_send(
+        brand=jd_brand,
+        instance=reached,
+        request=reach_services.ReachRequest(
+            reach_type="SMSPUBLIC",
+            template_id="4370",
+            template_params={"shop": "店", "product": "品", "discount": "8", "url": "3.cn/a"},
+        ),
+    )
+    services.report_create(brand=jd_brand, package_id=held_out.package_id)
+    control.post("/clock/advance", json={"seconds": 2 * 86400})
+    clock = control.get("/clock").json()
+    day = date.fromisoformat(clock["now"][:10]) - timedelta(days=1)
+
+    result = services.report_pull(brand=jd_brand, report_date=day)
+    again = services.report_pull(brand=jd_brand, report_date=day)
+
+    assert result == again and result["exposure"]["stored"] >= 2
+    assert (
+        ReportRow.objects.filter(report_date=day).count()
+        == result["click"]["stored"] + result["exposure"]["stored"]
+    )
+    comparisons = split_uplift(instance)
+    assert len(comparisons) == 1
+    assert comparisons[0].control.package_id == held_out.package_id
+    assert comparisons[0].treatment.reached
+
+
+@pytest.mark.django_db
+def test_reports_api(jd_brand, control, client, make_brand_user):
+    client.force_login(make_brand_user(jd_brand).user)
+    services.report_rows_store(
+        brand=jd_brand, report_date=DAY, report_type="click", raw_rows=[SPEC_ROW]
+    )
+
+    listed = client.get(
+        "/api/v1/reports/", {"package_id": "package_id", "date_from": "2019-03-01"}
+    ).json()
+    assert listed["count"] == 1 and len(listed["results"][0]["top_skus"]) == 35
+    assert client.get("/api/v1/reports/", {"date_from": "not-a-date"}).status_code == 400
+    pulled = client.post(
+        "/api/v1/reports/pull/", {"report_date": "2026-01-04"}, content_type="application/json"
+    )
+    assert pulled.status_code == 200 and set(pulled.json()["result"]) == {"click", "exposure"}
+    assert client.get("/api/v1/reports/uplift/", {"split": "x"}).status_code == 400
