@@ -42,7 +42,7 @@ lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-setup: $(VENV)/.synced system-deps messages static
+setup: $(VENV)/.synced system-deps node_modules/.installed messages static
 
 .env:
 	cp .env.example .env
@@ -56,6 +56,10 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 system-deps:
 	@command -v msgfmt >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends gettext; }
 
@@ -65,8 +69,8 @@ browser-deps:
 messages: $(VENV)/.synced system-deps
 	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv --ignore=.tools -v 0
 
-static: $(VENV)/.synced
+static: $(VENV)/.synced node_modules/.installed
 	DEBUG=true $(PY) manage.py collectstatic --noinput -v 0
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var
+	rm -rf $(VENV) $(TOOLS) var node_modules
