@@ -493,6 +493,7 @@ def instance_poll(*, instance_id: int, jitter: float = 1.0) -> CrowdInstance:
     early does nothing), applies a final status with a guarded update (at most once),
     and otherwise books the next poll time, which the caller schedules."""
     instance = CrowdInstance.objects.select_related("brand").get(pk=instance_id)
+    instance.polled = False  # whether this call asked JD (and so owns the next poll)
     now = timezone.now()
     if instance.status != InstanceStatus.GENERATING or instance.stuck:
         return instance
@@ -511,6 +512,7 @@ def instance_poll(*, instance_id: int, jitter: float = 1.0) -> CrowdInstance:
         logger.info("status of %s unavailable: %s", instance.package_id, exc)
         status = None
     changes: dict[str, Any] = {"poll_count": instance.poll_count + 1, "last_polled_at": now}
+    polled = True
     if status is not None and status.status in (
         jd.InstanceStatus.GENERATED,
         jd.InstanceStatus.FAILED,
@@ -530,12 +532,14 @@ def instance_poll(*, instance_id: int, jitter: float = 1.0) -> CrowdInstance:
         )
         if done:
             instance.refresh_from_db()
+            instance.polled = polled
             return instance
     delay = poll_delay_seconds(instance.poll_count, jitter)
     CrowdInstance.objects.filter(pk=instance.pk, status=InstanceStatus.GENERATING).update(
         **changes, next_poll_at=now + timedelta(seconds=delay), updated_at=now
     )
     instance.refresh_from_db()
+    instance.polled = polled
     return instance
 
 

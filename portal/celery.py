@@ -47,6 +47,13 @@ app.conf.beat_schedule = {
         "task": "crowds.resume_overdue_polls",
         "schedule": 60.0,
     },
+    "resume-overdue-wechat-polls": {
+        "task": "campaigns.resume_overdue_wechat_polls",
+        "schedule": 60.0,
+    },
+    "refresh-jd-notices": {"task": "campaigns.refresh_notices", "schedule": 300.0},
+    # Spec 获取系统状态: no answer means JD is upgrading; actions are refused meanwhile.
+    "check-jd-system-status": {"task": "campaigns.check_system_status", "schedule": 60.0},
     # Spec 获取人群营销报表: the previous day can be synced from 12:00.
     "pull-yesterdays-reports": {
         "task": "reports.pull_yesterday",

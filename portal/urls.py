@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from brands import callbacks as brand_callbacks
 from brands import views as brand_views
+from campaigns import callbacks as campaign_callbacks
 from portal import views
 
 api_v1 = [
@@ -28,6 +29,11 @@ urlpatterns = [
     path("JDCloud/master/sync", brand_callbacks.master_sync, name="jdcloud-master-sync"),
     path("JDCloud/master/edit", brand_callbacks.master_edit, name="jdcloud-master-edit"),
     path("JDCloud/master/verify", brand_callbacks.free_login, name="jdcloud-free-login"),
+    path(
+        "JDCloud/activity/update",
+        campaign_callbacks.activity_update,
+        name="jdcloud-activity-update",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,54 @@
+"""Celery tasks of the campaigns app: small, idempotent, keyed by primary keys."""
+
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+
+from brands.tenancy import brand_task
+from campaigns.services import wechat
+
+_jitter = random.SystemRandom()
+
+
+@shared_task(name="campaigns.poll_wechat_campaign")
+@brand_task
+def poll_wechat_campaign(*, campaign_id: int, brand_id: int) -> int | None:
+    """Poll one WeChat campaign; re-schedule itself while it is not final (a poll is one
+    short task re-scheduled, never a sleeping loop). A duplicate that did not book the
+    next poll ends here, so chains never multiply."""
+    campaign = wechat.wechat_campaign_poll(
+        campaign_id=campaign_id, jitter=_jitter.uniform(0.8, 1.2)
+    )
+    if campaign.polled and not campaign.is_final and campaign.next_poll_at:
+        poll_wechat_campaign.apply_async(
+            kwargs={"campaign_id": campaign_id, "brand_id": brand_id}, eta=campaign.next_poll_at
+        )
+    return campaign.status
+
+
+@shared_task(name="campaigns.resume_overdue_wechat_polls")
+def resume_overdue_wechat_polls() -> int:
+    """Periodic: restart WeChat poll chains that were lost (worker killed, message dropped)."""
+    due = wechat.wechat_campaigns_due_for_poll()
+    for campaign_id, brand_id in due:
+        poll_wechat_campaign.delay(campaign_id=campaign_id, brand_id=brand_id)
+    return len(due)
+
+
+@shared_task(name="campaigns.refresh_notices")
+def refresh_notices() -> int:
+    """Periodic: JD Cloud's notices (`/notice/list`), the same for every brand."""
+    from campaigns.services.system import notices_refresh
+
+    return notices_refresh()
+
+
+@shared_task(name="campaigns.check_system_status")
+def check_system_status() -> bool | None:
+    """Periodic: `/system/status`; while JD is down, actions needing it are refused."""
+    from campaigns.services.system import system_status_check
+
+    state = system_status_check()
+    return getattr(state, "up", None)
