@@ -92,6 +92,7 @@ PreflightOutput = inline_serializer(
     "ReachPreflightOutput",
     {
         "text": serializers.CharField(),
+        "template_name": serializers.CharField(),
         "signature": serializers.CharField(),
         "length": serializers.IntegerField(),
         "segments": serializers.IntegerField(),

@@ -48,6 +48,7 @@ class Preflight:
     """Everything checked before a reach is sent; `blocking` problems refuse the send."""
 
     text: str = ""
+    template_name: str = ""
     signature: str = ""
     length: int = 0
     segments: int = 0
@@ -65,6 +66,7 @@ class Preflight:
     def as_dict(self) -> dict:
         return {
             "text": self.text,
+            "template_name": self.template_name,
             "signature": self.signature,
             "length": self.length,
             "segments": self.segments,
@@ -129,7 +131,7 @@ def reach_preflight(*, brand: Brand, instance: CrowdInstance, request: ReachRequ
     for key in extra:
         block(Violation(f"params.template_params.{key}", f"模板没有占位符 {{{key}}}"))
 
-    signature = PUBLIC_SIGNATURE
+    signature = "" if private else PUBLIC_SIGNATURE
     if private:
         signatures = {s.signature_id: s for s in client.sms_signature(master_id=brand.master_id)}
         chosen = signatures.get(request.signature_id)
@@ -219,6 +221,7 @@ def reach_send(*, brand: Brand, instance: CrowdInstance, request: ReachRequest, 
         template_params=request.template_params,
         text=preflight.text,
         signature_id=request.signature_id,
+        template_name=preflight.template_name,
         signature_name=preflight.signature,
         batch_id=request.batch_id,
         send_time=request.send_time,
