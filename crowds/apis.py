@@ -209,6 +209,8 @@ class CrowdViewSet(viewsets.ModelViewSet):
             count = services.crowd_import(brand=request.brand)
         except services.JDCloudError as exc:
             raise _remote_error(services._remote(exc)) from exc
+        except services.RemoteRejected as exc:
+            raise _remote_error(exc) from exc
         return Response({"imported": count})
 
 

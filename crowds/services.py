@@ -55,6 +55,14 @@ def _remote(exc: JDCloudError) -> RemoteRejected:
 
 
 def _client(brand: Brand):
+    """The JD client, refused while JD Cloud reports itself down (spec: 获取系统状态), so
+    nothing is sent that cannot complete."""
+    from campaigns.services.system import JDUnavailable, ensure_jd_available
+
+    try:
+        ensure_jd_available()
+    except JDUnavailable as exc:
+        raise RemoteRejected(exc.reason, retryable=True) from exc
     return jdcloud_client(brand_id=brand.pk)
 
 
@@ -148,7 +156,13 @@ def crowd_update(
 def crowd_sync(*, crowd: Crowd) -> Crowd:
     """Make JD Cloud hold what the local row holds: create if it has no search_id yet,
     else edit. Safe to repeat."""
-    client = _client(crowd.brand)
+    try:
+        client = _client(crowd.brand)
+    except RemoteRejected as exc:
+        crowd.sync_state = SyncState.FAILED
+        crowd.sync_error = exc.message
+        crowd.save(update_fields=["sync_state", "sync_error", "updated_at"])
+        return crowd
     try:
         if not crowd.search_id:
             crowd.search_id = client.crowd_create_v2(
@@ -250,6 +264,7 @@ def instance_create(*, crowd: Crowd) -> CrowdInstance:
     """`/crowd/init`: a new package of the crowd, then polled until generated."""
     if crowd.sync_state != SyncState.SYNCED or not crowd.search_id:
         raise RemoteRejected("人群对象尚未同步到京东云,请先重试同步。", retryable=True)
+    client = _client(crowd.brand)
     instance = CrowdInstance.objects.create(
         brand=crowd.brand,
         crowd=crowd,
@@ -258,7 +273,7 @@ def instance_create(*, crowd: Crowd) -> CrowdInstance:
         package_type=crowd.package_type,
     )
     try:
-        ref = _client(crowd.brand).crowd_init(search_id=crowd.search_id)
+        ref = client.crowd_init(search_id=crowd.search_id)
     except JDCloudError as exc:
         raise _request_failed(instance, exc) from exc
     return _generating(instance, ref.package_id)
@@ -379,6 +394,7 @@ def instance_calc(
     violations = conditions.validate_package_condition(condition)
     if violations:
         raise CrowdInputError(violations)
+    client = _client(brand)
     instance = CrowdInstance.objects.create(
         brand=brand,
         name=name,
@@ -387,7 +403,7 @@ def instance_calc(
     )
     instance.parents.add(*instances, *exclude)
     try:
-        result = _client(brand).crowd_instance_calc(
+        result = client.crowd_instance_calc(
             master_id=brand.master_id,
             crowd_name=name,
             crowd_desc=description or name,
@@ -508,7 +524,7 @@ def instance_poll(*, instance_id: int, jitter: float = 1.0) -> CrowdInstance:
         return instance
     try:
         status = _client(instance.brand).crowd_instance_status(package_id=instance.package_id)
-    except JDCloudError as exc:
+    except (JDCloudError, RemoteRejected) as exc:
         logger.info("status of %s unavailable: %s", instance.package_id, exc)
         status = None
     changes: dict[str, Any] = {"poll_count": instance.poll_count + 1, "last_polled_at": now}

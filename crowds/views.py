@@ -130,11 +130,11 @@ def crowd_list(request: HttpRequest) -> HttpResponse:
 def crowd_import(request: HttpRequest) -> HttpResponse:
     try:
         count = services.crowd_import(brand=request.brand)
-    except JDCloudError as exc:
+    except (JDCloudError, services.RemoteRejected) as exc:
         messages.error(
             request,
             _("JD Cloud could not list the crowds: %(error)s")
-            % {"error": getattr(exc, "msg", "") or str(exc)},
+            % {"error": getattr(exc, "msg", "") or getattr(exc, "message", "") or str(exc)},
         )
     else:
         messages.success(

@@ -281,3 +281,21 @@ def test_derived_operations_need_generated_packages(jd_brand):
         services.instance_calc(
             brand=jd_brand, operation="union", instances=[instance, instance], name="x"
         )
+
+
+def test_nothing_is_sent_to_jd_while_it_is_down(jd_brand, control):
+    from campaigns.models import SystemState
+
+    crowd = services.crowd_create(brand=jd_brand, name="a", condition=PUBLIC_CONDITION)
+    SystemState.objects.create(pk=1, up=False, reason="系统升级公告")
+    control.delete("/requests")
+
+    with pytest.raises(services.RemoteRejected, match="系统升级公告"):
+        services.instance_create(crowd=crowd)
+    later = services.crowd_create(brand=jd_brand, name="b", condition=PUBLIC_CONDITION)
+
+    assert later.sync_state == SyncState.FAILED and "系统升级公告" in later.sync_error
+    assert not CrowdInstance.objects.exists()
+    assert control.get("/requests").json()["requests"] == []
+    SystemState.objects.filter(pk=1).update(up=True)
+    assert services.crowd_sync(crowd=later).sync_state == SyncState.SYNCED
