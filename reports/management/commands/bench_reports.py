@@ -1,0 +1,225 @@
+"""Benchmark of storing JD's report rows: `reports.services.report_rows_store` (parse,
+top-5 parsing, replace the day in bulk) on the configured database.
+
+Generates N deterministic rows shaped like JD's `/report` answer (spec 获取人群营销报表:
+every metric, some numbers as text, the seven `*_top5` strings `rank_skuId_value*…`, a
+share of them out of rank order as in the spec's example), split into report days of
+`--per-day` rows: one `report_rows_store` call per day, as a pull makes it. Then stores
+the same rows again and checks the row counts did not change (a re-pull replaces a day).
+On PostgreSQL it also times a plain `COPY` of the same rows into a temporary table, the
+ceiling for getting rows into the database, and prints the ratio (target ≥ 0.5×).
+
+Everything goes to a throwaway brand (`bench-reports`) that is deleted at the end.
+
+    DEBUG=true .venv/bin/python manage.py bench_reports --rows 100000
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+from django_scopes import scope
+
+from brands.models import Brand
+from reports.models import AMOUNT_METRICS, COUNT_METRICS, TOP5_FIELDS, ReportRow, TopSku
+from reports.parsing import parse_row
+from reports.services import report_rows_store
+
+MASTER_ID = "bench-reports"
+FIRST_DAY = date(2019, 3, 10)  # the spec's example day
+REPORT_TYPE = "exposure"
+TARGET_RATIO = 0.5
+MONEY_TOP5 = {"ord_amount_top5", "pay_amount_top5"}
+
+
+def _top5(rng: random.Random, skus: list[str], money: bool) -> str:
+    values = sorted((rng.uniform(1, 5000) for _ in range(5)), reverse=True)
+    entries = [
+        f"{rank}_{sku}_{value:.1f}" if money else f"{rank}_{sku}_{int(value)}"
+        for rank, (sku, value) in enumerate(zip(rng.sample(skus, 5), values, strict=True), 1)
+    ]
+    if rng.random() < 0.4:  # "…*2_…*4_…*5_…*3_…", as in the spec's example
+        entries.append(entries.pop(2))
+    return "*".join(entries)
+
+
+def day_rows(*, seed: int, day_index: int, count: int) -> list[dict]:
+    """The rows of one report day: packages `bench-000000`…, the same every run."""
+    rng = random.Random(f"{seed}|{day_index}")  # noqa: S311 - determinism, not security
+    skus = [str(100_000_000_000 + n * 7919) for n in range(40)] + [
+        str(3_000_000 + n * 31) for n in range(10)
+    ]
+    rows = []
+    for n in range(count):
+        row: dict = {"package_id": f"bench-{n:06d}", "shop_id": "1000003263"}
+        row["reach_type"] = rng.choice(("SMSPUBLIC", "SMSPRIVATE", "COUPONPUBLIC", "NULL"))
+        for name in COUNT_METRICS:
+            value = rng.randint(0, 5000)
+            # JD sends numbers as text now and then.
+            row[name] = str(value) if rng.random() < 0.1 else value
+        for name in AMOUNT_METRICS:
+            row[name] = round(rng.uniform(0, 200_000), 2)
+        for name in TOP5_FIELDS:
+            row[name] = _top5(rng, skus, money=name in MONEY_TOP5)
+        row["op_time"] = (FIRST_DAY + timedelta(days=day_index + 1)).isoformat()
+        row["report_type"] = REPORT_TYPE
+        rows.append(row)
+    return rows
+
+
+class Command(BaseCommand):
+    help = "Time report_rows_store on generated JD report rows (and COPY on PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rows", type=int, default=100_000, help="rows in all")
+        parser.add_argument(
+            "--per-day", type=int, default=5_000, help="rows per report day (one store each)"
+        )
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, rows: int, per_day: int, seed: int, **options):
+        if rows < 1 or per_day < 1:
+            raise CommandError("--rows and --per-day must be positive")
+        self.seed = seed
+        self.days = [
+            (index, min(per_day, rows - index * per_day))
+            for index in range((rows + per_day - 1) // per_day)
+        ]
+        self.say(
+            f"bench_reports: {rows:,} rows in {len(self.days)} report day(s) of up to "
+            f"{per_day:,} packages ({REPORT_TYPE}), 7 top-5 lists of 5 each; "
+            f"database {connection.vendor}"
+        )
+        if settings.DEBUG:
+            self.say("  (DEBUG is on: Django keeps every query's SQL, a few % slower)")
+        brand = self.throwaway_brand()
+        try:
+            with scope(brand=brand):
+                first = self.store_all(brand)
+                self.say(self.rate_line("first run", rows, first))
+                before = self.counts(brand)
+                self.say(f"  stored: {before[0]:,} report rows, {before[1]:,} top-SKU rows")
+                second = self.store_all(brand)
+                after = self.counts(brand)
+                self.say(self.rate_line("second run", rows, second))
+                verdict = "unchanged" if after == before else "CHANGED"
+                self.say(
+                    f"  same rows again: {after[0]:,} report rows, {after[1]:,} top-SKU rows "
+                    f"({verdict})"
+                )
+                best = min(first, second)
+            parse = self.parse_all()
+            self.say(self.rate_line("parse only", rows, parse) + " (parse_row, no database)")
+            if connection.vendor == "postgresql":
+                copy_seconds = self.copy_all(brand)
+                self.say(self.rate_line("COPY", rows, copy_seconds))
+                ratio = copy_seconds / best
+                verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+                self.say(
+                    f"  report_rows_store runs at {ratio:.3f}× COPY's rows/s "
+                    f"(target ≥ {TARGET_RATIO}×: {verdict})"
+                )
+            else:
+                self.say(f"COPY: n/a ({connection.display_name})")
+        finally:
+            self.delete(brand)
+            self.say(f"throwaway brand {MASTER_ID} and its rows deleted")
+
+    # --- steps ------------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text)
+
+    @staticmethod
+    def rate_line(what: str, rows: int, seconds: float) -> str:
+        label = f"{what}:"
+        return f"{label:<12}{rows:,} rows in {seconds:.2f} s = {rows / seconds:,.0f} rows/s"
+
+    def batches(self) -> Iterator[tuple[date, list[dict]]]:
+        for index, count in self.days:
+            yield (
+                FIRST_DAY + timedelta(days=index),
+                day_rows(seed=self.seed, day_index=index, count=count),
+            )
+
+    def store_all(self, brand: Brand) -> float:
+        """Seconds spent in report_rows_store; generating the rows is not counted."""
+        elapsed = 0.0
+        for day, raw_rows in self.batches():
+            start = time.perf_counter()
+            report_rows_store(
+                brand=brand, report_date=day, report_type=REPORT_TYPE, raw_rows=raw_rows
+            )
+            elapsed += time.perf_counter() - start
+        return elapsed
+
+    def parse_all(self) -> float:
+        elapsed = 0.0
+        for day, raw_rows in self.batches():
+            start = time.perf_counter()
+            for raw in raw_rows:
+                parse_row(raw, report_date=day, report_type=REPORT_TYPE)
+            elapsed += time.perf_counter() - start
+        return elapsed
+
+    @staticmethod
+    def counts(brand: Brand) -> tuple[int, int]:
+        return (
+            ReportRow.objects.filter(brand=brand).count(),
+            TopSku.objects.filter(brand=brand).count(),
+        )
+
+    def copy_all(self, brand: Brand) -> float:
+        """The same rows, as they arrive (no parsing, no top-SKU rows), COPYed into a
+        temporary table shaped like the report table."""
+        table = connection.ops.quote_name(ReportRow._meta.db_table)
+        fields = [f for f in ReportRow._meta.concrete_fields if not f.primary_key]
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        now = timezone.now()
+        elapsed = 0.0
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE bench_report_copy (LIKE {table})")
+            cursor.execute("ALTER TABLE bench_report_copy DROP COLUMN id")
+            for day, raw_rows in self.batches():
+                records = [_copy_record(raw, fields, brand, day, now) for raw in raw_rows]
+                start = time.perf_counter()
+                with cursor.copy(f"COPY bench_report_copy ({columns}) FROM STDIN") as copy:
+                    for record in records:
+                        copy.write_row(record)
+                elapsed += time.perf_counter() - start
+            cursor.execute("DROP TABLE bench_report_copy")
+        return elapsed
+
+    def throwaway_brand(self) -> Brand:
+        leftover = Brand.objects.filter(master_id=MASTER_ID).first()
+        if leftover is not None:  # an interrupted run
+            self.delete(leftover)
+        return Brand.objects.create(master_id=MASTER_ID, name="bench_reports (throwaway)")
+
+    @staticmethod
+    def delete(brand: Brand) -> None:
+        # One statement per table: the ORM's cascade would first load every row it deletes.
+        with connection.cursor() as cursor:
+            for model in (TopSku, ReportRow):
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(f"DELETE FROM {table} WHERE brand_id = %s", [brand.pk])  # noqa: S608
+        brand.delete()
+
+
+def _copy_record(raw: dict, fields, brand: Brand, day: date, now) -> list:
+    values = {
+        "brand": brand.pk,
+        "report_date": day,
+        "top5_raw": json.dumps({name: raw[name] for name in TOP5_FIELDS}, ensure_ascii=False),
+        "top5_malformed": False,
+        "pulled_at": now,
+    }
+    return [values[f.name] if f.name in values else raw.get(f.name, "") for f in fields]
