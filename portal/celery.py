@@ -11,6 +11,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -62,3 +63,19 @@ app.conf.beat_schedule = {
 }
 
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def warm_up(sender, **kwargs):
+    """A fresh deployment should not wait for the first beat tick to know JD's tag catalog,
+    notices and status: ask once when a worker starts (WARM_UP_ON_WORKER_START)."""
+    from django.conf import settings
+
+    if not settings.WARM_UP_ON_WORKER_START:
+        return
+    for name in (
+        "crowds.refresh_tag_catalog",
+        "campaigns.refresh_notices",
+        "campaigns.check_system_status",
+    ):
+        sender.app.send_task(name, countdown=3)

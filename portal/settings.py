@@ -224,6 +224,8 @@ if CELERY_RESULT_BACKEND.startswith("file://"):
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+# A starting worker asks JD once for the tag catalog, notices and status.
+WARM_UP_ON_WORKER_START = env.bool("WARM_UP_ON_WORKER_START", default=True)
 # How many times a task may be redelivered after its worker died before it is dropped.
 CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=5)
 

@@ -69,3 +69,28 @@ def test_tasks_are_enqueued_only_when_the_transaction_commits(
     assert len(callbacks) == 1
     callbacks[0]()
     assert sent == [("after commit",)]
+
+
+def test_a_starting_worker_warms_up_the_catalog_notices_and_status(settings):
+    from portal.celery import warm_up
+
+    sent = []
+
+    class Sender:
+        class app:  # noqa: N801 - stands in for the worker's app
+            @staticmethod
+            def send_task(name, countdown):
+                sent.append(name)
+
+    settings.WARM_UP_ON_WORKER_START = True
+    warm_up(Sender)
+    assert sent == [
+        "crowds.refresh_tag_catalog",
+        "campaigns.refresh_notices",
+        "campaigns.check_system_status",
+    ]
+    for name in sent:
+        assert name in app.tasks
+    settings.WARM_UP_ON_WORKER_START = False
+    warm_up(Sender)
+    assert len(sent) == 3
