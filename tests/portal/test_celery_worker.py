@@ -89,6 +89,7 @@ def test_a_starting_worker_warms_up_the_catalog_notices_and_status(settings):
         "campaigns.refresh_notices",
         "campaigns.check_system_status",
     ]
+    app.loader.import_default_modules()  # autodiscovery, as a worker does at start
     for name in sent:
         assert name in app.tasks
     settings.WARM_UP_ON_WORKER_START = False

@@ -9,7 +9,8 @@ the same rows again and checks the row counts did not change (a re-pull replaces
 On PostgreSQL it also times a plain `COPY` of the same rows into a temporary table, the
 ceiling for getting rows into the database, and prints the ratio (target ≥ 0.5×).
 
-Everything goes to a throwaway brand (`bench-reports`) that is deleted at the end.
+Everything goes to a throwaway brand (`bench-reports-…`, one per run) that is deleted at
+the end.
 
     DEBUG=true .venv/bin/python manage.py bench_reports --rows 100000
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -33,7 +35,7 @@ from reports.models import AMOUNT_METRICS, COUNT_METRICS, TOP5_FIELDS, ReportRow
 from reports.parsing import parse_row
 from reports.services import report_rows_store
 
-MASTER_ID = "bench-reports"
+MASTER_PREFIX = "bench-reports-"
 FIRST_DAY = date(2019, 3, 10)  # the spec's example day
 REPORT_TYPE = "exposure"
 TARGET_RATIO = 0.5
@@ -131,7 +133,7 @@ class Command(BaseCommand):
                 self.say(f"COPY: n/a ({connection.display_name})")
         finally:
             self.delete(brand)
-            self.say(f"throwaway brand {MASTER_ID} and its rows deleted")
+            self.say(f"throwaway brand {brand.master_id} and its rows deleted")
 
     # --- steps ------------------------------------------------------------------------
 
@@ -198,11 +200,12 @@ class Command(BaseCommand):
             cursor.execute("DROP TABLE bench_report_copy")
         return elapsed
 
-    def throwaway_brand(self) -> Brand:
-        leftover = Brand.objects.filter(master_id=MASTER_ID).first()
-        if leftover is not None:  # an interrupted run
-            self.delete(leftover)
-        return Brand.objects.create(master_id=MASTER_ID, name="bench_reports (throwaway)")
+    @staticmethod
+    def throwaway_brand() -> Brand:
+        # A brand of its own per run, so that two runs on one database never meet.
+        return Brand.objects.create(
+            master_id=f"{MASTER_PREFIX}{uuid.uuid4().hex[:12]}", name="bench_reports (throwaway)"
+        )
 
     @staticmethod
     def delete(brand: Brand) -> None:
