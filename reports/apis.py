@@ -108,6 +108,24 @@ class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response({"result": result})
 
     @extend_schema(
+        request=inline_serializer("ReportCreateInput", {"instance": serializers.IntegerField()}),
+        responses=inline_serializer("ReportCreateOutput", {"status": serializers.CharField()}),
+    )
+    @action(detail=False, methods=["post"], url_path="create")
+    def create_report(self, request):
+        """`/report/create` for a package that was not reached (reached ones get reports
+        by themselves), with the ISV's partner id."""
+        raw = str(request.data.get("instance") or "")
+        if not raw.isdigit():
+            raise ValidationError({"instance": "the id of a generated crowd instance"})
+        instance = get_object_or_404(CrowdInstance, pk=int(raw))
+        try:
+            services.report_create(brand=request.brand, package_id=instance.package_id)
+        except JDCloudError as exc:
+            raise JDFailed({"detail": getattr(exc, "msg", "") or str(exc)}) from exc
+        return Response({"status": "0"})
+
+    @extend_schema(
         parameters=[
             OpenApiParameter("split", int, required=True, description="the split's source instance")
         ],

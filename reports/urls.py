@@ -9,5 +9,6 @@ urlpatterns = [
     path("", views.report_overview, name="overview"),
     path("repull/", views.report_repull, name="repull"),
     path("packages/<str:package_id>/", views.package_report, name="package"),
+    path("packages/<str:package_id>/request/", views.report_request, name="request"),
     path("uplift/<int:instance_id>/", views.split_uplift_report, name="uplift"),
 ]

@@ -416,6 +416,27 @@ def report_repull(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+@brand_required(allow_preview=False)
+@require_POST
+def report_request(request: HttpRequest, package_id: str) -> HttpResponse:
+    """Spec 创建人群营销报表: reached packages get reports by themselves; a package that
+    was not reached needs `/report/create` (with our partner id) first."""
+    instance = get_object_or_404(CrowdInstance, package_id=package_id)
+    try:
+        services.report_create(brand=request.brand, package_id=instance.package_id)
+    except JDCloudError as exc:
+        messages.error(
+            request,
+            _("JD Cloud did not create the report: %(error)s")
+            % {"error": getattr(exc, "msg", "") or str(exc)},
+        )
+    else:
+        messages.success(
+            request, _("Report requested. JD Cloud's reports arrive from the next day.")
+        )
+    return redirect(reverse("reports:package", args=[instance.package_id]))
+
+
 # --- One package ---------------------------------------------------------------------------
 
 

@@ -203,3 +203,57 @@ def test_reports_api(jd_brand, control, client, make_brand_user):
     )
     assert pulled.status_code == 200 and set(pulled.json()["result"]) == {"click", "exposure"}
     assert client.get("/api/v1/reports/uplift/", {"split": "x"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_report_is_requested_for_a_package_that_was_not_reached(
+    jd_brand, control, client, make_brand_user, other_brand
+):
+    from django_scopes import scope
+
+    from crowds.models import CrowdInstance
+
+    client.force_login(make_brand_user(jd_brand).user)
+    crowd = crowd_services.crowd_create(
+        brand=jd_brand,
+        name="未触达",
+        condition={
+            "bool": {
+                "must": [
+                    {"bool": {"group": "001", "must": [{"term": {"TAG_020": {"value": "已婚"}}}]}}
+                ]
+            }
+        },
+    )
+    instance = crowd_services.instance_create(crowd=crowd)
+    control.post("/clock/advance", json={"seconds": 61})
+    instance = crowd_services.instance_poll(instance_id=instance.pk)
+    control.delete("/requests")
+
+    page = client.post(f"/reports/packages/{instance.package_id}/request/")
+    assert page.status_code == 302
+    assert (
+        client.post(
+            "/api/v1/reports/create/", {"instance": instance.pk}, content_type="application/json"
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/api/v1/reports/create/", {"instance": "x"}, content_type="application/json"
+        ).status_code
+        == 400
+    )
+    created = control.get("/requests", params={"path": "/report/create"}).json()["requests"]
+    assert len(created) == 2
+    with scope(brand=other_brand):
+        theirs = CrowdInstance.objects.create(
+            brand=other_brand, origin="init", status="2", package_id="theirs"
+        )
+    assert client.post(f"/reports/packages/{theirs.package_id}/request/").status_code == 404
+    assert (
+        client.post(
+            "/api/v1/reports/create/", {"instance": theirs.pk}, content_type="application/json"
+        ).status_code
+        == 404
+    )
