@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.services import reach as reach_services
 from crowds import services as crowd_services
 from reports import services
 from reports.models import ReportRow, TopSku
@@ -138,36 +137,8 @@ def test_a_small_sample_is_stated_plainly():
 
 
 @pytest.mark.django_db
-def test_pull_from_the_sandbox_and_split_uplift(jd_brand, control, brand_client):
-    crowd = crowd_services.crowd_create(
-        brand=jd_brand,
-        name="已婚",
-        condition={
-            "bool": {
-                "must": [
-                    {"bool": {"group": "001", "must": [{"term": {"TAG_020": {"value": "已婚"}}}]}}
-                ]
-            }
-        },
-    )
-    instance = crowd_services.instance_create(crowd=crowd)
-    control.post("/clock/advance", json={"seconds": 61})
-    instance = crowd_services.instance_poll(instance_id=instance.pk)
-    reached, held_out = crowd_services.instance_split(
-        instance=instance,
-        parts=[crowd_services.SplitPart("触达组", 0.05), crowd_services.SplitPart("对照组", 0.05)],
-        split_type="0",
-    )
-    reach_services.reach_send(
-        brand=jd_brand,
-        instance=reached,
-        request=reach_services.ReachRequest(
-            reach_type="SMSPUBLIC",
-            template_id="4370",
-            template_params={"shop": "店", "product": "品", "discount": "8", "url": "3.cn/a"},
-        ),
-    )
-    services.report_create(brand=jd_brand, package_id=held_out.package_id)
+def test_pull_from_the_sandbox_and_split_uplift(jd_brand, control, reached_split):
+    instance, held_out = reached_split.parent, reached_split.held_out
     control.post("/clock/advance", json={"seconds": 2 * 86400})
     clock = control.get("/clock").json()
     day = date.fromisoformat(clock["now"][:10]) - timedelta(days=1)

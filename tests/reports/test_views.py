@@ -17,8 +17,6 @@ from django_scopes import scope
 
 from brands.middleware import PREVIEW_SESSION_KEY
 from campaigns.models import Reach
-from campaigns.services import reach as reach_services
-from crowds import services as crowd_services
 from crowds.models import CrowdInstance, InstanceOrigin, InstanceStatus
 from reports import services
 from reports.csv_export import BOM
@@ -387,38 +385,14 @@ def test_a_day_that_has_not_ended_cannot_be_pulled(jd_brand, control, client, ma
 
 
 def test_a_reached_package_shows_its_sms_results_and_links_to_the_uplift(
-    jd_brand, control, client, make_brand_user
+    jd_brand, control, client, make_brand_user, reached_split
 ):
     client.force_login(make_brand_user(jd_brand).user)
-    crowd = crowd_services.crowd_create(
-        brand=jd_brand,
-        name="已婚",
-        condition={
-            "bool": {
-                "must": [
-                    {"bool": {"group": "001", "must": [{"term": {"TAG_020": {"value": "已婚"}}}]}}
-                ]
-            }
-        },
+    instance, reached, held_out = (
+        reached_split.parent,
+        reached_split.reached,
+        reached_split.held_out,
     )
-    instance = crowd_services.instance_create(crowd=crowd)
-    control.post("/clock/advance", json={"seconds": 61})
-    instance = crowd_services.instance_poll(instance_id=instance.pk)
-    reached, held_out = crowd_services.instance_split(
-        instance=instance,
-        parts=[crowd_services.SplitPart("触达组", 0.05), crowd_services.SplitPart("对照组", 0.05)],
-        split_type="0",
-    )
-    reach_services.reach_send(
-        brand=jd_brand,
-        instance=reached,
-        request=reach_services.ReachRequest(
-            reach_type="SMSPUBLIC",
-            template_id="4370",
-            template_params={"shop": "店", "product": "品", "discount": "8", "url": "3.cn/a"},
-        ),
-    )
-    services.report_create(brand=jd_brand, package_id=held_out.package_id)
     control.post("/clock/advance", json={"seconds": 3 * 86400})
     day = sandbox_yesterday(control)
     for offset in range(2):
