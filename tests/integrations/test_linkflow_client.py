@@ -144,3 +144,54 @@ def test_outages_are_transport_errors(client, failure):
 
 def test_the_secret_is_never_printed(client):
     assert "secret-1" not in repr(client)
+
+
+@respx.mock
+def test_contacts_and_groups_are_called_with_the_specs_parameters(client):
+    token_route("t1")
+    contacts = respx.get(f"{BASE}/open/contacts").mock(return_value=httpx.Response(200, json=[]))
+    cursor = respx.get(f"{BASE}/open/contacts/cursor").mock(
+        return_value=httpx.Response(200, json=[])
+    )
+    bulk = respx.get(f"{BASE}/open/contacts_bulk").mock(return_value=httpx.Response(200, json=[]))
+    create = respx.post(f"{BASE}/open/groups").mock(
+        return_value=httpx.Response(200, json={"id": 334, "name": "g", "groupType": "static"})
+    )
+    members = respx.get(f"{BASE}/open/groups/334/contacts").mock(
+        return_value=httpx.Response(200, json=[])
+    )
+    remove = respx.delete(f"{BASE}/open/groups/334/contacts").mock(
+        return_value=httpx.Response(200, json={})
+    )
+
+    client.contacts(page=1, size=50, group_id=7)
+    client.contacts_cursor(last_max_id=2865, size=200)
+    client.contacts_bulk(ids=[1, 3, 5], need_open_id=True)
+    assert client.group_create(name="g")["id"] == 334
+    client.group_members(group_id=334, member_id=2346, size=500)
+    client.group_members_remove(group_id=334, contact_ids=[17760, 17771])
+
+    assert dict(contacts.calls.last.request.url.params) == {
+        "page": "1",
+        "size": "50",
+        "groupId": "7",
+    }
+    assert dict(cursor.calls.last.request.url.params) == {"lastMaxId": "2865", "size": "200"}
+    assert dict(bulk.calls.last.request.url.params) == {"ids": "1,3,5", "needOpenId": "1"}
+    assert create.calls.last.request.read() == b'{"name":"g","groupType":"static"}'
+    assert dict(members.calls.last.request.url.params) == {"memberId": "2346", "size": "500"}
+    assert remove.calls.last.request.read() == b"[17760,17771]"
+
+
+@respx.mock
+def test_documented_limits_are_checked_before_sending(client):
+    from portal.integrations.linkflow.errors import LinkflowLimitExceeded
+
+    route = respx.route().mock(return_value=httpx.Response(200, json=[]))
+    with pytest.raises(LinkflowLimitExceeded):
+        client.contacts_bulk_ids(page=101, size=100)
+    with pytest.raises(LinkflowLimitExceeded):
+        client.contacts_bulk(ids=list(range(101)))
+    with pytest.raises(LinkflowLimitExceeded):
+        client.group_members(group_id=1, size=501)
+    assert route.call_count == 0
