@@ -195,3 +195,28 @@ def test_documented_limits_are_checked_before_sending(client):
     with pytest.raises(LinkflowLimitExceeded):
         client.group_members(group_id=1, size=501)
     assert route.call_count == 0
+
+
+@pytest.mark.django_db
+@respx.mock
+def test_every_attempt_is_in_the_call_log_with_credentials_masked(settings):
+    from portal.integrations.linkflow.factory import linkflow_client
+    from portal.models import IntegrationCall
+
+    settings.LINKFLOW_API_BASE_URL = BASE
+    respx.get(f"{BASE}/token").mock(
+        return_value=httpx.Response(200, json={"token": "tok-secret", "expiration": EXPIRES})
+    )
+    respx.get(f"{BASE}/open/groups").mock(return_value=httpx.Response(200, json=[{"id": 1}]))
+
+    linkflow_client(app_key="k-log", app_secret="s-log").groups(name="618")
+
+    rows = list(
+        IntegrationCall.objects.order_by("id").values("system", "endpoint", "ok", "response_body")
+    )
+    assert [(r["system"], r["endpoint"], r["ok"]) for r in rows] == [
+        ("linkflow", "/token", True),
+        ("linkflow", "/open/groups", True),
+    ]
+    assert rows[0]["response_body"]["token"] == "***"
+    assert "s-log" not in str(rows)
