@@ -15,6 +15,8 @@ from sandbox import control, oauth, pages
 from sandbox.gateway import Gateway
 from sandbox.jdcloud import PREFIX
 from sandbox.jdcloud import ROUTES as JDCLOUD_ROUTES
+from sandbox.linkflow import PREFIX as LINKFLOW_PREFIX
+from sandbox.linkflow import ROUTES as LINKFLOW_ROUTES
 from sandbox.settings import SandboxSettings
 from sandbox.state import SandboxState
 
@@ -37,6 +39,7 @@ def create_app(settings: SandboxSettings | None = None) -> Starlette:
             *oauth.ROUTES,
             *control.ROUTES,
             Mount(PREFIX, routes=JDCLOUD_ROUTES),
+            Mount(LINKFLOW_PREFIX, routes=LINKFLOW_ROUTES),
         ],
         middleware=[Middleware(Gateway, state=state)],
     )
