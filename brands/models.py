@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+from encrypted_fields.fields import EncryptedCharField
 
 
 class Brand(models.Model):
@@ -35,6 +36,14 @@ class Brand(models.Model):
     )
     expire_time = models.DateTimeField(_("expires at"), null=True, blank=True)
     status = models.SmallIntegerField(_("status"), choices=Status.choices, default=Status.ACTIVE)
+    # The brand's own Linkflow CDP workspace (PRODUCT.md §5). The secret is encrypted at
+    # rest and write-only everywhere it is shown (settings page, API, admin).
+    linkflow_app_key = models.CharField(_("Linkflow App Key"), max_length=128, blank=True)
+    linkflow_app_secret = EncryptedCharField(
+        _("Linkflow App Secret"), max_length=256, blank=True, null=True
+    )
+    linkflow_checked_at = models.DateTimeField(_("Linkflow checked at"), null=True, blank=True)
+    linkflow_check_error = models.CharField(_("Linkflow check error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -49,6 +58,10 @@ class Brand(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expire_time is not None and self.expire_time <= timezone.now()
+
+    @property
+    def linkflow_connected(self) -> bool:
+        return bool(self.linkflow_app_key and self.linkflow_app_secret)
 
     @property
     def is_usable(self) -> bool:

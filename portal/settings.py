@@ -289,6 +289,16 @@ CROWD_POLL_OVERDUE_SECONDS = env.int("CROWD_POLL_OVERDUE_SECONDS", default=120)
 
 LINKFLOW_API_BASE_URL = env.str("LINKFLOW_API_BASE_URL", default="http://127.0.0.1:8100/linkflow")
 LINKFLOW_TIMEOUT_SECONDS = env.float("LINKFLOW_TIMEOUT_SECONDS", default=10.0)
+# Encrypted fields (django-fernet-encrypted-fields) derive their key from SECRET_KEY (and
+# SECRET_KEY_FALLBACKS, for rotation) with this salt.
+SALT_KEY = (
+    env.list("FIELD_ENCRYPTION_SALT", default=["portal-field-encryption"])
+    if DEBUG
+    else (env.list("FIELD_ENCRYPTION_SALT"))
+)
+# A Linkflow report still computing is polled this often, at most this long.
+LINKFLOW_REPORT_POLL_SECONDS = env.float("LINKFLOW_REPORT_POLL_SECONDS", default=3.0)
+LINKFLOW_REPORT_POLL_GIVE_UP_SECONDS = env.int("LINKFLOW_REPORT_POLL_GIVE_UP_SECONDS", default=600)
 
 # --- Portal -------------------------------------------------------------------------
 # The portal's public address: JD Cloud's reviewers open activity previews under it.
