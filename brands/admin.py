@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from brands.models import Brand, BrandUser
 
@@ -14,8 +15,20 @@ class BrandAdmin(admin.ModelAdmin):
     list_display = ("name", "master_id", "shop_id", "shop_type", "status", "expire_time")
     list_filter = ("status", "shop_type", "user_type")
     search_fields = ("name", "master_id", "shop_id")
-    readonly_fields = ("created_at", "updated_at")
+    # The Linkflow App Secret is never shown or edited here (write-only: Settings / API).
+    exclude = ("linkflow_app_secret",)
+    readonly_fields = (
+        "linkflow_connected",
+        "linkflow_checked_at",
+        "linkflow_check_error",
+        "created_at",
+        "updated_at",
+    )
     inlines = [BrandUserInline]
+
+    @admin.display(boolean=True, description=_("Linkflow connected"))
+    def linkflow_connected(self, brand: Brand) -> bool:
+        return brand.linkflow_connected
 
 
 @admin.register(BrandUser)

@@ -42,6 +42,10 @@ class Brand(models.Model):
     linkflow_app_secret = EncryptedCharField(
         _("Linkflow App Secret"), max_length=256, blank=True, null=True
     )
+    # The Linkflow channel (`channelKey`, a UDC channel) the portal writes campaign outcomes
+    # to as events, and the brand's WeChat official account (`channelId` of its openIds).
+    linkflow_channel_key = models.CharField(_("Linkflow channel key"), max_length=128, blank=True)
+    wechat_app_id = models.CharField(_("WeChat official account appId"), max_length=64, blank=True)
     linkflow_checked_at = models.DateTimeField(_("Linkflow checked at"), null=True, blank=True)
     linkflow_check_error = models.CharField(_("Linkflow check error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

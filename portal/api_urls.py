@@ -7,4 +7,7 @@ urlpatterns = [
     path("", include("crowds.api_urls")),
     path("", include("campaigns.api_urls")),
     path("", include("reports.api_urls")),
+    path("cdp/", include("brands.cdp_api_urls")),
+    path("cdp/", include("reports.cdp.api_urls")),
+    path("", include("crowds.openid_api_urls")),
 ]

@@ -21,10 +21,13 @@ urlpatterns = [
     path("accounts/jdcloud/callback/", brand_views.jdcloud_callback, name="jdcloud-callback"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("crowds/openid/", include("crowds.openid_urls")),
     path("crowds/", include("crowds.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("reports/", include("reports.urls")),
     path("settings/", include("brands.urls")),
+    path("cdp/", include("brands.cdp_urls")),
+    path("cdp/reports/", include("reports.cdp.urls")),
     # ISV endpoints called by JD Cloud (spec: 【ISV提供】).
     path("JDCloud/master/sync", brand_callbacks.master_sync, name="jdcloud-master-sync"),
     path("JDCloud/master/edit", brand_callbacks.master_edit, name="jdcloud-master-edit"),

@@ -87,8 +87,9 @@ def _retries_without_waiting():
 @pytest.fixture
 def control(sandbox_url, settings):
     """The sandbox's control API, reset to seed 7 on a manual clock, with the portal's
-    JD Cloud client pointed at the sandbox."""
+    JD Cloud and Linkflow clients pointed at the sandbox."""
     settings.JDCLOUD_API_BASE_URL = f"{sandbox_url}/jdcloud"
+    settings.LINKFLOW_API_BASE_URL = f"{sandbox_url}/linkflow"
     client = httpx.Client(base_url=f"{sandbox_url}/_control", timeout=10)
     client.post("/reset", json={"seed": 7, "clock": "manual"}).raise_for_status()
     client.post("/config", json={"instance_generation_seconds": 60}).raise_for_status()
@@ -106,5 +107,20 @@ def jd_brand(make_brand, control):
     brand = make_brand(master_id=SANDBOX_MASTER_ID, name="测试品牌商")
     with scopes_disabled():
         services.tag_catalog_refresh()
+    with scope(brand=brand):
+        yield brand
+
+
+SANDBOX_LINKFLOW_KEY = "sandbox-linkflow-key"
+SANDBOX_LINKFLOW_SECRET = "sandbox-linkflow-secret"
+
+
+@pytest.fixture
+def linkflow_brand(brand, control):
+    """`brand`, connected to the sandbox's Linkflow workspace, in scope."""
+    brand.linkflow_app_key = SANDBOX_LINKFLOW_KEY
+    brand.linkflow_app_secret = SANDBOX_LINKFLOW_SECRET
+    brand.linkflow_channel_key = "udc_portal"
+    brand.save()
     with scope(brand=brand):
         yield brand

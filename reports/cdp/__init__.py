@@ -1,0 +1,1 @@
+"""Linkflow reports and dashboards (PRODUCT.md §5)."""
