@@ -97,3 +97,42 @@ class BrandUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pin} @ {self.brand.name}"
+
+
+class TrackedLink(models.Model):
+    """A campaign URL shortened through the brand's Linkflow (`/open/shorturl`, or
+    `/open/shorturl/distribute` for one contact): Linkflow counts its clicks.
+
+    The row is kept first; a Linkflow failure leaves it with the reason, to retry."""
+
+    brand = models.ForeignKey(
+        Brand, verbose_name=_("brand"), on_delete=models.CASCADE, related_name="tracked_links"
+    )
+    url = models.URLField(_("original URL"), max_length=2000)
+    utm_source = models.CharField(_("source"), max_length=100, blank=True)
+    utm_campaign = models.CharField(_("campaign"), max_length=100, blank=True)
+    utm_medium = models.CharField(_("medium"), max_length=100, blank=True)
+    utm_content = models.CharField(_("content"), max_length=100, blank=True)
+    utm_term = models.CharField(_("keyword"), max_length=100, blank=True)
+    contact_id = models.BigIntegerField(_("Linkflow contact ID"), null=True, blank=True)
+    short_url = models.CharField(_("short link"), max_length=500, blank=True)
+    error = models.CharField(_("last Linkflow error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedManager(brand="brand")
+
+    class Meta:
+        verbose_name = _("tracked link")
+        verbose_name_plural = _("tracked links")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.short_url or self.url
+
+    @property
+    def utm(self) -> dict[str, str]:
+        fields = ("source", "campaign", "medium", "content", "term")
+        return {
+            name: getattr(self, f"utm_{name}") for name in fields if getattr(self, f"utm_{name}")
+        }
