@@ -36,7 +36,7 @@ def linkflow_answer(load):
         raise LinkflowFailed(cdp._describe(exc)) from exc
 
 
-class GroupOutput(serializers.Serializer):
+class CdpGroupOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     groupType = serializers.CharField(required=False)  # noqa: N815 - Linkflow's names
@@ -44,25 +44,25 @@ class GroupOutput(serializers.Serializer):
     lastUpdated = serializers.CharField(required=False, allow_null=True)  # noqa: N815
 
 
-class MemberContact(serializers.Serializer):
+class CdpMemberContact(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(allow_null=True, required=False)
     mobilePhone = serializers.CharField(allow_null=True, required=False)  # noqa: N815
     email = serializers.CharField(allow_null=True, required=False)
 
 
-class MemberOutput(serializers.Serializer):
+class CdpMemberOutput(serializers.Serializer):
     memberId = serializers.IntegerField()  # noqa: N815
-    contact = MemberContact()
+    contact = CdpMemberContact()
     dateCreated = serializers.CharField(required=False, allow_null=True)  # noqa: N815
 
 
-class MembersOutput(serializers.Serializer):
-    members = MemberOutput(many=True)
+class CdpMembersOutput(serializers.Serializer):
+    members = CdpMemberOutput(many=True)
     next_after = serializers.IntegerField(allow_null=True)
 
 
-class TagOutput(serializers.Serializer):
+class CdpTagOutput(serializers.Serializer):
     tagId = serializers.IntegerField(required=False)  # noqa: N815
     tagKey = serializers.CharField()  # noqa: N815
     tagName = serializers.CharField(required=False, allow_null=True)  # noqa: N815
@@ -82,7 +82,7 @@ class GroupsApi(APIView):
             OpenApiParameter("name", str, description="name contains"),
             OpenApiParameter("type", str, enum=list(cdp.GROUP_TYPES)),
         ],
-        responses=GroupOutput(many=True),
+        responses=CdpGroupOutput(many=True),
         operation_id="cdp_groups_list",
     )
     def get(self, request):
@@ -91,7 +91,7 @@ class GroupsApi(APIView):
         groups = linkflow_answer(
             lambda: cdp.cdp_groups(brand=request.brand, name=name, group_type=group_type)
         )
-        return Response(GroupOutput(groups, many=True).data)
+        return Response(CdpGroupOutput(groups, many=True).data)
 
 
 class GroupMembersApi(APIView):
@@ -99,7 +99,7 @@ class GroupMembersApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("after", int), OpenApiParameter("size", int)],
-        responses=MembersOutput,
+        responses=CdpMembersOutput,
         operation_id="cdp_group_members",
     )
     def get(self, request, group_id: int):
@@ -117,7 +117,7 @@ class GroupMembersApi(APIView):
 
         page = linkflow_answer(load)
         return Response(
-            MembersOutput({"members": page.members, "next_after": page.next_after}).data
+            CdpMembersOutput({"members": page.members, "next_after": page.next_after}).data
         )
 
 
@@ -126,14 +126,14 @@ class TagsApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("size", int)],
-        responses=TagOutput(many=True),
+        responses=CdpTagOutput(many=True),
         operation_id="cdp_tags_list",
     )
     def get(self, request):
         page = _int(request.query_params.get("page"), 0, low=0)
         size = _int(request.query_params.get("size"), cdp.TAGS_PAGE, low=1, high=200)
         tags = linkflow_answer(lambda: cdp.cdp_tags(brand=request.brand, page=page, size=size))
-        return Response(TagOutput(tags, many=True).data)
+        return Response(CdpTagOutput(tags, many=True).data)
 
 
 def _int(raw, default: int, *, low: int, high: int | None = None) -> int:
@@ -164,6 +164,7 @@ class TrackedLinkSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "short_url", "error", "created_at"]
+        extra_kwargs = {"contact_id": {"min_value": 1}}
 
 
 class TrackedLinkViewSet(
