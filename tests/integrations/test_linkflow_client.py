@@ -135,11 +135,15 @@ def test_b_codes_are_refusals_even_on_http_500(client):
         httpx.ReadTimeout("slow"),
     ],
 )
-def test_outages_are_transport_errors(client, failure):
+def test_outages_are_transport_errors_and_reads_are_tried_three_times(client, failure):
     token_route("t1")
-    respx.get(f"{BASE}/open/groups").mock(side_effect=[failure])
+    if isinstance(failure, httpx.Response):
+        route = respx.get(f"{BASE}/open/groups").mock(return_value=failure)
+    else:
+        route = respx.get(f"{BASE}/open/groups").mock(side_effect=failure)
     with pytest.raises(LinkflowTransportError):
         client._call("GET", "/open/groups")
+    assert route.call_count == 3
 
 
 def test_the_secret_is_never_printed(client):
@@ -220,3 +224,123 @@ def test_every_attempt_is_in_the_call_log_with_credentials_masked(settings):
     ]
     assert rows[0]["response_body"]["token"] == "***"
     assert "s-log" not in str(rows)
+
+
+@respx.mock
+def test_a_read_that_fails_once_succeeds_on_the_next_attempt(client):
+    token_route("t1")
+    route = respx.get(f"{BASE}/open/folders").mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=[{"id": 175}])]
+    )
+    assert client.tag_folders() == [{"id": 175}]
+    assert route.call_count == 2
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda c: c.group_create(name="g"),
+        lambda c: c.group_delete(group_id=3),
+        lambda c: c.short_url(url="https://shop.example/x"),
+    ],
+)
+def test_writes_are_never_retried(client, write):
+    token_route("t1")
+    route = respx.route(host="linkflow.example.test", path__regex=r"^/(open|v1)/").mock(
+        side_effect=httpx.ReadTimeout("slow")
+    )
+    with pytest.raises(LinkflowTransportError):
+        write(client)
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_the_post_lookups_are_retried_like_reads(client):
+    token_route("t1")
+    route = respx.post(f"{BASE}/open/contacts/tags").mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json=[{"tagId": 1}])]
+    )
+    assert client.contact_tag_values(id_type="phone", id_value="13888888888") == [{"tagId": 1}]
+    assert route.call_count == 2
+
+
+@respx.mock
+def test_429_without_a_b_code_is_retryable(client):
+    token_route("t1")
+    respx.get(f"{BASE}/open/groups").mock(return_value=httpx.Response(429, text="slow down"))
+    with pytest.raises(LinkflowTransportError) as raised:
+        client.groups()
+    assert raised.value.retryable
+
+
+@respx.mock
+def test_the_b_underscore_spelling_is_the_same_code(client):
+    token_route("t1")
+    respx.delete(f"{BASE}/v1/tags/tagkeys/tag_gone").mock(
+        return_value=httpx.Response(500, json={"code": "B_01162", "message": "标签不存在"})
+    )
+    with pytest.raises(LinkflowRejected) as raised:
+        client.tag_delete(tag_key="tag_gone")
+    assert (raised.value.code, raised.value.message) == ("B01162", "标签不存在")
+    assert raised.value.endpoint == "/v1/tags/tagkeys/{tagKey}"
+
+
+@respx.mock
+def test_a_refusal_without_message_is_described_from_the_spec(client):
+    token_route("t1")
+    respx.get(f"{BASE}/open/orders").mock(return_value=httpx.Response(500, json={"code": "B00093"}))
+    with pytest.raises(LinkflowRejected) as raised:
+        client.orders_after(last_max_id=0)
+    assert (raised.value.code, raised.value.message) == ("B00093", "超过最大页数")
+    assert not raised.value.retryable
+
+
+@pytest.mark.django_db
+@respx.mock
+def test_retried_reads_are_logged_once_per_attempt(settings):
+    from portal.integrations.linkflow.factory import linkflow_client
+    from portal.models import IntegrationCall
+
+    settings.LINKFLOW_API_BASE_URL = BASE
+    respx.get(f"{BASE}/token").mock(
+        return_value=httpx.Response(200, json={"token": "tok-retry", "expiration": EXPIRES})
+    )
+    respx.get(f"{BASE}/open/report/9").mock(
+        side_effect=[httpx.Response(502), httpx.Response(200, json={"status": 1})]
+    )
+
+    assert linkflow_client(app_key="k-retry", app_secret="s-retry").report(report_id=9) == {
+        "status": 1
+    }
+
+    rows = list(
+        IntegrationCall.objects.filter(endpoint="/open/report/{reportId}")
+        .order_by("id")
+        .values_list("attempt", "ok", "http_status")
+    )
+    assert rows == [(1, False, 502), (2, True, 200)]
+
+
+@pytest.mark.django_db
+@respx.mock
+def test_an_upload_is_logged_by_name_and_size_never_content(settings):
+    from portal.integrations.linkflow.factory import linkflow_client
+    from portal.models import IntegrationCall
+
+    settings.LINKFLOW_API_BASE_URL = BASE
+    respx.get(f"{BASE}/token").mock(
+        return_value=httpx.Response(200, json={"token": "tok-up", "expiration": EXPIRES})
+    )
+    respx.post(f"{BASE}/v1/tags/tagkeys/tag_vip/upload/file/operates/append").mock(
+        return_value=httpx.Response(200, json={"tagKey": "tag_vip", "fileName": "vip.csv"})
+    )
+    content = b"13888888888,VIP-MARKER\n"
+
+    linkflow_client(app_key="k-up", app_secret="s-up").tag_upload(
+        tag_key="tag_vip", operate="append", file=content, filename="vip.csv"
+    )
+
+    row = IntegrationCall.objects.get(endpoint__contains="/upload/file/")
+    assert row.request_body == {"file": {"name": "vip.csv", "size": len(content)}}
+    assert "VIP-MARKER" not in str(row.request_body) + row.error

@@ -7,9 +7,38 @@ from django.conf import settings
 from portal.calllog import record_call
 from portal.integrations.http import shared_client
 from portal.integrations.linkflow.client import LinkflowClient
+from portal.integrations.masking import MASK
+
+# Linkflow answers with people (names, phones, openIds). The call log keeps what an
+# administrator needs to see — which call, which status, how many items — not the people.
+PERSONAL_KEYS = frozenset(
+    {
+        "name", "nickname", "mobilephone", "homephone", "phone", "email", "idcard", "openid",
+        "openids", "unionid", "street", "address", "dateofbirthday", "avatar", "profilephoto",
+        "identities", "id_value", "idvalue", "ids", "data", "props", "messages", "contact",
+    }
+)  # fmt: skip
+
+
+def without_people(body):
+    """`body` for the call log: lists become their length, personal fields are masked."""
+    if isinstance(body, list):
+        return {"items": len(body)}
+    if isinstance(body, dict):
+        return {
+            key: value
+            if key == "file"  # an upload's {name, size}, as the client records it
+            else MASK
+            if str(key).lower() in PERSONAL_KEYS
+            else without_people(value)
+            for key, value in body.items()
+        }
+    return body
 
 
 def record_to_call_log(**call) -> None:
+    call["request_body"] = without_people(call.get("request_body"))
+    call["response_body"] = without_people(call.get("response_body"))
     record_call(direction="out", system="linkflow", **call)
 
 
