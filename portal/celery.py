@@ -52,6 +52,10 @@ app.conf.beat_schedule = {
         "task": "campaigns.resume_overdue_wechat_polls",
         "schedule": 60.0,
     },
+    "resume-overdue-linkflow-report-polls": {
+        "task": "reports.cdp.resume_overdue_report_polls",
+        "schedule": 60.0,
+    },
     "refresh-jd-notices": {"task": "campaigns.refresh_notices", "schedule": 300.0},
     # Spec 获取系统状态: no answer means JD is upgrading; actions are refused meanwhile.
     "check-jd-system-status": {"task": "campaigns.check_system_status", "schedule": 60.0},
@@ -63,6 +67,10 @@ app.conf.beat_schedule = {
 }
 
 app.autodiscover_tasks()
+# Task modules beside the apps' `tasks.py` (Linkflow features).
+app.autodiscover_tasks(["reports.cdp"])
+app.autodiscover_tasks(["crowds"], related_name="openid_tasks")
+app.autodiscover_tasks(["campaigns"], related_name="writeback_tasks")
 
 
 @worker_ready.connect

@@ -48,3 +48,5 @@ class ReportRowAdmin(admin.ModelAdmin):
             except JDCloudError as exc:
                 self.message_user(request, f"{row.brand} {day}: {exc}", messages.ERROR)
         self.message_user(request, _("%(count)d brand-days pulled again.") % {"count": len(done)})
+
+import reports.cdp.admin  # noqa: E402, F401 - registers the Linkflow report admin

@@ -124,3 +124,5 @@ class TopSku(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} #{self.rank} {self.sku_id}"
+
+from reports.cdp.models import *  # noqa: E402, F403 - Linkflow reports (reports.cdp)
