@@ -80,3 +80,5 @@ class NoticeAdmin(admin.ModelAdmin):
 @admin.register(SystemState)
 class SystemStateAdmin(admin.ModelAdmin):
     list_display = ("up", "reason", "checked_at")
+
+import campaigns.writeback_admin  # noqa: E402, F401 - registers the Linkflow admin

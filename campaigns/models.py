@@ -266,3 +266,6 @@ class SystemState(models.Model):
 
     def __str__(self) -> str:
         return "up" if self.up else f"down: {self.reason}"
+
+
+from campaigns.writeback_models import *  # noqa: E402, F401, F403

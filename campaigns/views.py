@@ -31,7 +31,7 @@ from campaigns.services import activities as activity_services
 from campaigns.services import reach as reach_services
 from campaigns.services import wechat as wechat_services
 from campaigns.services.system import system_state
-from crowds.models import CrowdInstance, InstanceStatus
+from crowds.models import CrowdInstance, InstanceStatus, OpenIdPackage
 from portal.integrations.jdcloud.errors import JDCloudError
 from portal.integrations.jdcloud.factory import jdcloud_client
 
@@ -604,6 +604,7 @@ WECHAT_FIELDS = {
     "mediaInfo.mediaId": "media_id",
     "mediaInfo.mediaTitle": "media_title",
     "package_id": "instance",
+    "openid_package": "openid_package",
 }
 DATETIME_WIDGET = {"attrs": {"type": "datetime-local"}, "format": "%Y-%m-%dT%H:%M"}
 
@@ -643,6 +644,12 @@ class WechatForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("Choose a generated package"),
     )
+    openid_package = forms.ModelChoiceField(
+        label=gettext_lazy("openId package"),
+        queryset=OpenIdPackage.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Choose an openId package built from a Linkflow group"),
+    )
     send_time = forms.DateTimeField(
         label=gettext_lazy("Send time"), widget=forms.DateTimeInput(**DATETIME_WIDGET)
     )
@@ -666,6 +673,9 @@ class WechatForm(forms.Form):
         self.fields["instance"].queryset = CrowdInstance.objects.filter(
             status=InstanceStatus.GENERATED
         ).exclude(package_id="")
+        self.fields["openid_package"].queryset = OpenIdPackage.objects.filter(
+            status=OpenIdPackage.Status.READY, count__gt=0
+        )
 
     def urls(self) -> list[str]:
         return [
@@ -803,6 +813,16 @@ def wechat_overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _openid_initial(request: HttpRequest) -> dict:
+    """`?openid_package=<id>` (from the package's page) chooses pack type 3 and the package."""
+    package = OpenIdPackage.objects.filter(
+        pk=_int(request.GET.get("openid_package"), 0), status=OpenIdPackage.Status.READY
+    ).first()
+    if package is None:
+        return {}
+    return {"pack_type": WechatCampaign.PackType.UPLOAD_OPENID, "openid_package": package.pk}
+
+
 @brand_required(allow_preview=False)
 def wechat_create(request: HttpRequest) -> HttpResponse:
     templates = _wechat_templates(request)
@@ -830,6 +850,9 @@ def wechat_create(request: HttpRequest) -> HttpResponse:
                     pack_type=data["pack_type"],
                     instance=data["instance"]
                     if data["pack_type"] == WechatCampaign.PackType.CUSTOMER
+                    else None,
+                    openid_package=data["openid_package"]
+                    if data["pack_type"] == WechatCampaign.PackType.UPLOAD_OPENID
                     else None,
                     template_id=data["template_id"] if template else "",
                     template_data=[
@@ -860,7 +883,7 @@ def wechat_create(request: HttpRequest) -> HttpResponse:
                     messages.success(request, _("The campaign was created at JD Cloud."))
                 return redirect("campaigns:wechat-campaign", pk=campaign.pk)
     else:
-        form = WechatForm(initial=_wechat_defaults())
+        form = WechatForm(initial={**_wechat_defaults(), **_openid_initial(request)})
         choices = _template_forms(templates)
         news = _news_page(request, _int(request.GET.get("news_offset")))
     return render(

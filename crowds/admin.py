@@ -77,3 +77,5 @@ class CrowdInstanceAdmin(admin.ModelAdmin):
         self.message_user(
             request, _("%(count)d instances will be polled again.") % {"count": count}
         )
+
+import crowds.openid_admin  # noqa: E402, F401 - registers the Linkflow admin

@@ -188,3 +188,6 @@ class CrowdInstance(models.Model):
             InstanceStatus.FAILED,
             InstanceStatus.REQUEST_FAILED,
         )
+
+
+from crowds.linkflow_models import *  # noqa: E402, F401, F403

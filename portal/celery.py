@@ -56,6 +56,11 @@ app.conf.beat_schedule = {
         "task": "reports.cdp.resume_overdue_report_polls",
         "schedule": 60.0,
     },
+    "resume-stalled-openid-builds": {
+        "task": "crowds.resume_stalled_openid_builds",
+        "schedule": 120.0,
+    },
+    "resume-stalled-writebacks": {"task": "campaigns.resume_stalled_writebacks", "schedule": 120.0},
     "refresh-jd-notices": {"task": "campaigns.refresh_notices", "schedule": 300.0},
     # Spec 获取系统状态: no answer means JD is upgrading; actions are refused meanwhile.
     "check-jd-system-status": {"task": "campaigns.check_system_status", "schedule": 60.0},

@@ -25,7 +25,7 @@ from campaigns.api.activities import (
 )
 from campaigns.models import WechatCampaign
 from campaigns.services import wechat as services
-from crowds.models import CrowdInstance
+from crowds.models import CrowdInstance, OpenIdPackage
 
 
 class WechatTemplateDataItem(serializers.Serializer):
@@ -55,6 +55,7 @@ class WechatCampaignOutput(serializers.ModelSerializer):
     activity_type = serializers.ChoiceField(choices=WechatCampaign.ActivityType.choices)
     pack_type = serializers.ChoiceField(choices=WechatCampaign.PackType.choices)
     package_id = serializers.SerializerMethodField()
+    openid_package = serializers.SerializerMethodField()
     templateInfo = serializers.SerializerMethodField()
     mediaInfo = serializers.SerializerMethodField()
     urlMappingList = WechatUrlMapping(source="url_mappings", many=True)
@@ -75,6 +76,7 @@ class WechatCampaignOutput(serializers.ModelSerializer):
             "pack_type",
             "instance",
             "package_id",
+            "openid_package",
             "templateInfo",
             "mediaInfo",
             "urlMappingList",
@@ -96,6 +98,11 @@ class WechatCampaignOutput(serializers.ModelSerializer):
 
     def get_package_id(self, campaign) -> str | None:
         return campaign.instance.package_id if campaign.instance_id else None
+
+    def get_openid_package(self, campaign) -> int | None:
+        """The openId package of a pack_type 3 campaign (cdp/openid-packages/{id}/)."""
+        audience = getattr(campaign, "openid_audience", None)
+        return audience.package_id if audience is not None else None
 
     @extend_schema_field(WechatTemplateInfo(allow_null=True))
     def get_templateInfo(self, campaign):  # noqa: N802 - the spec's name
@@ -124,6 +131,13 @@ class WechatCampaignInput(serializers.Serializer):
     pack_type = serializers.IntegerField(help_text="1-5 (spec: pack_type)")
     package_id = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, default="", max_length=64
+    )
+    openid_package = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="A ready openId package (cdp/openid-packages/) for pack_type 3",
     )
     templateInfo = WechatTemplateInfo(required=False, allow_null=True, default=None)
     mediaInfo = WechatMediaInfo(required=False, allow_null=True, default=None)
@@ -157,7 +171,7 @@ class WechatCampaignViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return WechatCampaign.objects.none()
-        return WechatCampaign.objects.select_related("instance")
+        return WechatCampaign.objects.select_related("instance", "openid_audience")
 
     @extend_schema(
         request=WechatCampaignInput,
@@ -173,6 +187,13 @@ class WechatCampaignViewSet(
                 raise ValidationError(
                     {"errors": [{"path": "package_id", "message": "人群包不存在"}]}
                 )
+        openid_package = None
+        if values["openid_package"]:
+            openid_package = OpenIdPackage.objects.filter(pk=values["openid_package"]).first()
+            if openid_package is None:  # another brand's package: the same as a missing one
+                raise ValidationError(
+                    {"errors": [{"path": "openid_package", "message": "openId 包不存在"}]}
+                )
         template = values["templateInfo"] or {}
         media = values["mediaInfo"] or {}
         try:
@@ -182,6 +203,7 @@ class WechatCampaignViewSet(
                 activity_type=values["activity_type"],
                 pack_type=values["pack_type"],
                 instance=instance,
+                openid_package=openid_package,
                 template_id=template.get("templateId", ""),
                 template_data=template.get("data", ()),
                 template_url=template.get("url") or "",

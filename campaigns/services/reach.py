@@ -13,6 +13,7 @@ from django.utils import timezone
 from brands.models import Brand
 from campaigns.models import Reach, ReachType
 from campaigns.services.system import JDUnavailable, ensure_jd_available
+from campaigns.writeback import writeback_for_reach
 from crowds.conditions import Violation
 from crowds.models import CrowdInstance
 from portal.integrations.jdcloud import types as jd
@@ -238,9 +239,11 @@ def reach_send(*, brand: Brand, instance: CrowdInstance, request: ReachRequest, 
         reach.jd_code = str(getattr(exc, "code", "") or getattr(exc, "http_status", "") or "")
         reach.jd_msg = getattr(exc, "msg", "") or str(exc)
         reach.save(update_fields=["status", "jd_code", "jd_msg"])
+        writeback_for_reach(reach=reach)
         return reach
     reach.status = Reach.Status.SENT
     reach.jd_code = "0"
     reach.sent_at = timezone.now()
     reach.save(update_fields=["status", "jd_code", "sent_at"])
+    writeback_for_reach(reach=reach)
     return reach

@@ -25,8 +25,12 @@ from django_scopes import scopes_disabled
 
 from brands.models import Brand
 from campaigns.models import WechatCampaign
+from campaigns.writeback import writeback_for_wechat
+from campaigns.writeback_models import WechatOpenIdAudience
 from crowds.conditions import Violation
+from crowds.linkflow_models import OpenIdPackage
 from crowds.models import CrowdInstance
+from crowds.openid import openid_pack_url
 from portal.integrations.jdcloud import types as jd
 from portal.integrations.jdcloud.errors import (
     JDCloudError,
@@ -208,7 +212,12 @@ def _check_content(
 
 
 def _check_audience(
-    *, brand: Brand, pack_type: int, instance: CrowdInstance | None, errors: list[Violation]
+    *,
+    brand: Brand,
+    pack_type: int,
+    instance: CrowdInstance | None,
+    openid_package: OpenIdPackage | None,
+    errors: list[Violation],
 ) -> None:
     if pack_type not in PackType.values:
         errors.append(
@@ -219,9 +228,20 @@ def _check_audience(
             )
         )
     elif pack_type == PackType.UPLOAD_OPENID:
-        # JD needs the uploaded openId file (`pack_path`, only in the spec's example),
-        # which neither the portal nor its JD client can send.
-        errors.append(Violation("pack_type", "导入openId包(3)需要上传 openId 文件,门户暂不支持"))
+        # JD fetches the openId file from `pack_path` (only in the spec's example): the
+        # signed link to a package built from a Linkflow group (crowds.openid).
+        if openid_package is None:
+            errors.append(
+                Violation(
+                    "openid_package", "导入openId包(3)必须选择一个由 Linkflow 群组生成的 openId 包"
+                )
+            )
+        elif openid_package.brand_id != brand.pk:
+            errors.append(Violation("openid_package", "openId 包不存在"))
+        elif not openid_package.is_ready:
+            errors.append(Violation("openid_package", "openId 包尚未生成成功,不能用于微信活动"))
+        elif openid_package.count == 0:
+            errors.append(Violation("openid_package", "openId 包中没有该公众号的 openId"))
     elif pack_type == PackType.CUSTOMER:
         if instance is None:
             errors.append(Violation("package_id", "自定义人群包(2)必须选择一个人群包"))
@@ -231,6 +251,8 @@ def _check_audience(
             errors.append(Violation("package_id", "人群包尚未生成成功,不能用于微信活动"))
     elif instance is not None:
         errors.append(Violation("package_id", "只有自定义人群包(2)需要选择人群包"))
+    if openid_package is not None and pack_type != PackType.UPLOAD_OPENID:
+        errors.append(Violation("openid_package", "只有导入openId包(3)需要选择 openId 包"))
 
 
 def _check_times(
@@ -269,6 +291,7 @@ def wechat_campaign_create(
     activity_type: int,
     pack_type: int,
     instance: CrowdInstance | None = None,
+    openid_package: OpenIdPackage | None = None,
     template_id: str = "",
     template_data: Iterable[Mapping[str, Any]] = (),
     template_url: str = "",
@@ -307,7 +330,13 @@ def wechat_campaign_create(
         media_title=media_title,
         errors=errors,
     )
-    _check_audience(brand=brand, pack_type=pack_type, instance=instance, errors=errors)
+    _check_audience(
+        brand=brand,
+        pack_type=pack_type,
+        instance=instance,
+        openid_package=openid_package,
+        errors=errors,
+    )
     _check_times(send_time=send_time, begin_time=begin_time, end_time=end_time, errors=errors)
     urls = list(dict.fromkeys(u.strip() for u in convert_urls if u and u.strip()))
     if len(urls) > CONVERT_URLS_MAX:
@@ -321,28 +350,63 @@ def wechat_campaign_create(
         raise WechatInputError(errors)
 
     _ensure_jd_available()
-    campaign = WechatCampaign.objects.create(
-        brand=brand,
-        business_id=uuid.uuid4().hex,
-        name=name,
-        activity_type=activity_type,
-        pack_type=pack_type,
-        instance=instance if pack_type == PackType.CUSTOMER else None,
-        template_id=template_id,
-        template_data=data if activity_type == ActivityType.TEMPLATE else [],
-        template_url=template_url,
-        media_id=media_id,
-        media_title=media_title,
-        url_mappings=_convert(brand, urls),
-        send_time=send_time,
-        begin_time=begin_time,
-        end_time=end_time,
-    )
+    url_mappings = _convert(brand, urls)
+    with transaction.atomic():
+        campaign = WechatCampaign.objects.create(
+            brand=brand,
+            business_id=uuid.uuid4().hex,
+            name=name,
+            activity_type=activity_type,
+            pack_type=pack_type,
+            instance=instance if pack_type == PackType.CUSTOMER else None,
+            template_id=template_id,
+            template_data=data if activity_type == ActivityType.TEMPLATE else [],
+            template_url=template_url,
+            media_id=media_id,
+            media_title=media_title,
+            url_mappings=url_mappings,
+            send_time=send_time,
+            begin_time=begin_time,
+            end_time=end_time,
+        )
+        if pack_type == PackType.UPLOAD_OPENID:
+            WechatOpenIdAudience.objects.create(
+                brand=brand, campaign=campaign, package=openid_package
+            )
     return wechat_campaign_submit(campaign=campaign)
+
+
+def _openid_pack(campaign: WechatCampaign) -> dict[str, Any]:
+    """pack_path / pack_name / pack_desc of a pack_type 3 campaign. The link is signed at
+    each submission, valid at least until a day after the send time (JD may fetch the file
+    as late as that)."""
+    audience = (
+        WechatOpenIdAudience.objects.filter(campaign_id=campaign.pk)
+        .select_related("package")
+        .first()
+    )
+    if audience is None:
+        return {}
+    package = audience.package
+    return {
+        "pack_path": openid_pack_url(package, valid_until=campaign.send_time + timedelta(days=1)),
+        "pack_name": f"Linkflow {package.group_name}"[:100],
+        "pack_desc": f"{package.count} openId · Linkflow group {package.group_id}",
+    }
 
 
 def _wx_activity(campaign: WechatCampaign) -> jd.WxActivity:
     instance = campaign.instance
+    pack = (
+        _openid_pack(campaign)
+        if campaign.pack_type == PackType.UPLOAD_OPENID
+        else {
+            "pack_name": (instance.name or None) if instance else None,
+            "pack_desc": (instance.crowd.description or None)
+            if instance and instance.crowd
+            else None,
+        }
+    )
     return jd.WxActivity(
         master_id=campaign.brand.master_id,
         business_id=campaign.business_id,
@@ -353,8 +417,7 @@ def _wx_activity(campaign: WechatCampaign) -> jd.WxActivity:
         pack_type=campaign.pack_type,
         activity_type=campaign.activity_type,
         package_id=instance.package_id if instance else None,
-        pack_name=(instance.name or None) if instance else None,
-        pack_desc=(instance.crowd.description or None) if instance and instance.crowd else None,
+        **pack,
         media_id=campaign.media_id or None,
         media_title=campaign.media_title or None,
         template_id=campaign.template_id or None,
@@ -432,10 +495,14 @@ def wechat_campaign_cancel(*, campaign: WechatCampaign, remark: str) -> WechatCa
         except JDCloudError as exc:
             raise _remote(exc) from exc
     now = timezone.now()
-    WechatCampaign.objects.filter(pk=campaign.pk).exclude(status__in=WechatCampaign.FINAL).update(
-        status=Status.LAUNCH_REJECTED, remark=remark, next_poll_at=None, updated_at=now
+    cancelled = (
+        WechatCampaign.objects.filter(pk=campaign.pk)
+        .exclude(status__in=WechatCampaign.FINAL)
+        .update(status=Status.LAUNCH_REJECTED, remark=remark, next_poll_at=None, updated_at=now)
     )
     campaign.refresh_from_db()
+    if cancelled:
+        writeback_for_wechat(campaign=campaign)
     return campaign
 
 
@@ -507,6 +574,10 @@ def wechat_campaign_poll(*, campaign_id: int, jitter: float = 1.0) -> WechatCamp
     )
     campaign.refresh_from_db()
     campaign.polled = bool(booked)
+    if booked and campaign.is_final:
+        # Only the poll that recorded the final status writes it back (the job is unique
+        # per campaign anyway).
+        writeback_for_wechat(campaign=campaign)
     return campaign
 
 

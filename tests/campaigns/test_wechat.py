@@ -249,7 +249,7 @@ def test_lost_poll_chains_are_resumed(sandbox_brand, sandbox, enqueued):
     [
         ({"pack_type": 0}, "pack_type"),
         ({"pack_type": 6}, "pack_type"),
-        ({"pack_type": 3}, "pack_type"),
+        ({"pack_type": 3}, "openid_package"),
         ({"pack_type": 2}, "package_id"),
         ({"activity_type": 5}, "activity_type"),
         ({"template_id": ""}, "templateInfo.templateId"),

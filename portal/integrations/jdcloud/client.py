@@ -647,6 +647,8 @@ class JDCloudClient:
 
     def activity_wx_create(self, activity: t.WxActivity) -> int:
         """Returns JD's WeChat activity id."""
+        if activity.pack_type == 3 and not activity.pack_path:
+            raise ValueError("pack_type 3 (UPLOAD_OPENID) needs pack_path, the openId file's URL")
         data = self._post("/activity/wx/create", activity.to_body(), read=False)
         try:
             return int(data)

@@ -408,6 +408,9 @@ class WxActivity:
     pack_type: int
     activity_type: int
     package_id: str | None = None
+    # pack_type 3 (UPLOAD_OPENID): the address JD fetches the openId file from. Absent from
+    # the spec's field table, present in its example request.
+    pack_path: str | None = None
     pack_desc: str | None = None
     pack_name: str | None = None
     media_id: str | None = None
@@ -433,6 +436,8 @@ class WxActivity:
             "pack_name": self.pack_name,
             "activity_type": int(self.activity_type),
         }
+        if self.pack_path:
+            body["pack_path"] = self.pack_path
         if self.media_id:
             body["mediaInfo"] = {"mediaId": self.media_id, "mediaTitle": self.media_title}
         if self.template_id:
