@@ -1,5 +1,6 @@
 """The sandbox's ASGI application: JD Cloud's gateway and API under `/jdcloud`, its OAuth
-under `/oauth2`, the control API under `/_control`, the home page at `/`."""
+under `/oauth2`, Linkflow's Open API under `/linkflow`, the control API under
+`/_control`, the home page at `/`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from sandbox.gateway import Gateway
 from sandbox.jdcloud import PREFIX
 from sandbox.jdcloud import ROUTES as JDCLOUD_ROUTES
 from sandbox.linkflow import PREFIX as LINKFLOW_PREFIX
-from sandbox.linkflow import ROUTES as LINKFLOW_ROUTES
+from sandbox.linkflow import control as linkflow_control
+from sandbox.linkflow.routes import ROUTES as LINKFLOW_ROUTES
 from sandbox.settings import SandboxSettings
 from sandbox.state import SandboxState
 
@@ -38,6 +40,7 @@ def create_app(settings: SandboxSettings | None = None) -> Starlette:
             *pages.ROUTES,
             *oauth.ROUTES,
             *control.ROUTES,
+            *linkflow_control.ROUTES,
             Mount(PREFIX, routes=JDCLOUD_ROUTES),
             Mount(LINKFLOW_PREFIX, routes=LINKFLOW_ROUTES),
         ],

@@ -1,8 +1,10 @@
 """The control API for tests and demos: `/_control/...`, JSON in and out, no signature.
 
 Reset to a seeded state and pick the clock, move the clock, tune timings, inject
-faults into `/jdcloud`, read the request journal, add brands and notices, take the
-system down. Errors answer HTTP 400 `{"error": "..."}`.
+faults into `/jdcloud` and `/linkflow`, read the request journal (`?path=` or, for
+Linkflow, `?endpoint=/linkflow/open/report/{reportId}`), add brands and notices, take the
+system down. Linkflow's own knobs are in `sandbox.linkflow.control`. Errors answer HTTP
+400 `{"error": "..."}`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.routing import Route
 
 from sandbox.clock import parse_iso
 from sandbox.jdcloud import PREFIX
+from sandbox.linkflow import PREFIX as LINKFLOW_PREFIX
 from sandbox.state import SandboxState
 
 FAULT_KINDS = ("latency", "http_error", "timeout", "code")
@@ -105,9 +108,17 @@ def faults(state: SandboxState, body: dict, request: Request) -> dict:
 
 
 def _fault_spec(body: dict) -> dict:
+    """JD Cloud paths are given without `/jdcloud` ("/crowd/list"; "*" is every JD path);
+    Linkflow paths with `/linkflow` or as "linkflow:/open/groups" ("/linkflow" is every
+    Linkflow path). Templates match one segment per `{name}`."""
     path = body.get("path")
+    if isinstance(path, str) and path.startswith("linkflow:"):
+        path = LINKFLOW_PREFIX + "/" + path.removeprefix("linkflow:").lstrip("/")
     if not isinstance(path, str) or not (path == "*" or path.startswith("/")):
-        raise ControlError('path must be a JD path like "/crowd/list", or "*"')
+        raise ControlError(
+            'path must be a JD path like "/crowd/list", "*", or a Linkflow path like '
+            '"/linkflow/open/groups" or "linkflow:/open/report/{reportId}"'
+        )
     kind = body.get("kind")
     if kind not in FAULT_KINDS:
         raise ControlError(f"kind must be one of {', '.join(FAULT_KINDS)}")
@@ -130,7 +141,13 @@ def requests(state: SandboxState, body: dict, request: Request) -> dict:
         state.journal.clear()
         return {"requests": []}
     path = request.query_params.get("path")
-    entries = [entry for entry in state.journal if path is None or entry["path"] == path]
+    endpoint = request.query_params.get("endpoint")
+    entries = [
+        entry
+        for entry in state.journal
+        if (path is None or entry["path"] == path)
+        and (endpoint is None or entry.get("endpoint") == endpoint)
+    ]
     return {"requests": entries}
 
 

@@ -1,6 +1,7 @@
 """The sandbox's HTML: the home page (`GET /`) and its buttons, which call the portal's
 ISV endpoints as JD Cloud would (push or freeze a brand, review an activity, open a
-free-login preview). Plain f-strings; every value goes through `html.escape`."""
+free-login preview), and a summary of the Linkflow workspaces. Plain f-strings; every
+value goes through `html.escape`."""
 
 from __future__ import annotations
 
@@ -132,6 +133,21 @@ def _activity_rows(state: SandboxState) -> list[list[str]]:
     return rows
 
 
+def _linkflow_rows(state: SandboxState) -> list[list[str]]:
+    return [
+        [
+            f"<code>{escape(ws.app_key)}</code>",
+            str(ws.contact_count()),
+            str(len(ws.groups)),
+            str(len(ws.tags)),
+            str(len(ws.orders.orders)),
+            str(len(ws.messages)),
+            "、".join(str(report_id) for report_id in ws.reports),
+        ]
+        for ws in state.linkflow.workspaces.values()
+    ]
+
+
 async def home(request: Request) -> HTMLResponse:
     state: SandboxState = request.app.state.sandbox
     async with state.lock:
@@ -160,6 +176,17 @@ async def home(request: Request) -> HTMLResponse:
                 ["package_id", "名称", "类型", "状态", "人数", "触达", "品牌商"],
                 _instance_rows(state),
                 "还没有实例",
+            )
+            + "<h2>Linkflow CDP(<code>/linkflow</code>)</h2>"
+            "<p>每个 App Key 一个工作区;令牌由 <code>GET /linkflow/token</code> 换取。"
+            "<a href='/_control/linkflow'>/_control/linkflow</a> · "
+            "<a href='/_control/linkflow/messages'>回写的消息</a> · "
+            "<a href='/_control/linkflow/shorturls'>短链接</a> · "
+            "<a href='/_control/linkflow/tags'>标签</a></p>"
+            + _table(
+                ["App Key", "联系人", "群组", "标签", "订单", "收到的消息", "报表"],
+                _linkflow_rows(state),
+                "没有 App",
             )
         )
     return HTMLResponse(page("京东云沙箱", body))

@@ -11,6 +11,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+DEFAULT_LINKFLOW_APPS = "sandbox-linkflow-key:sandbox-linkflow-secret"
+
+
+def parse_linkflow_apps(text: str | None) -> tuple[tuple[str, str], ...]:
+    """`SANDBOX_LINKFLOW_APPS`: "key:secret,key2:secret2" (malformed pairs are skipped)."""
+    apps = []
+    for pair in (text or DEFAULT_LINKFLOW_APPS).split(","):
+        key, sep, secret = pair.strip().partition(":")
+        if key and sep and secret:
+            apps.append((key, secret))
+    return tuple(apps)
+
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
@@ -29,6 +41,7 @@ class SandboxSettings:
     oauth_client_secret: str = "sandbox-client-secret"  # noqa: S105
     oauth_redirect_uris: tuple[str, ...] = ()
     oauth_allow_loopback: bool = True
+    linkflow_apps: tuple[tuple[str, str], ...] = parse_linkflow_apps(None)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SandboxSettings:
@@ -55,4 +68,5 @@ class SandboxSettings:
             oauth_client_secret=get("JDCLOUD_OAUTH_CLIENT_SECRET", defaults.oauth_client_secret),
             oauth_redirect_uris=redirect_uris,
             oauth_allow_loopback=_flag(env.get("SANDBOX_OAUTH_ALLOW_LOOPBACK"), True),
+            linkflow_apps=parse_linkflow_apps(env.get("SANDBOX_LINKFLOW_APPS")),
         )

@@ -1,9 +1,10 @@
 """All of the sandbox's state: one object per process, in memory, reset on demand.
 
 `SandboxState` holds the clock, the seeded random streams, the tunable config, the fault
-list, the request journal and JD Cloud's data (brands, crowds, instances, reaches,
-activities, WeChat activities, notices, OAuth grants). Handlers take `state.lock` around
-every read-modify-write; nothing inside the lock awaits, so the event loop never blocks.
+list, the request journal, JD Cloud's data (brands, crowds, instances, reaches,
+activities, WeChat activities, notices, OAuth grants) and Linkflow's (`linkflow`, see
+`sandbox.linkflow.state`). Handlers take `state.lock` around every read-modify-write;
+nothing inside the lock awaits, so the event loop never blocks.
 
 Determinism: ids come from `rng_ids` (seeded), outcomes from `rng_outcomes`, fault
 decisions from `rng_faults`, each its own stream so that injecting a fault never shifts
@@ -21,6 +22,8 @@ from datetime import datetime, timedelta
 
 from sandbox.catalog import SMS_TEMPLATES, news_items
 from sandbox.clock import Clock, format_datetime
+from sandbox.linkflow import PREFIX as LINKFLOW_PREFIX
+from sandbox.linkflow.state import LinkflowState
 from sandbox.population import Extent
 from sandbox.settings import SandboxSettings
 
@@ -198,10 +201,20 @@ class Fault:
     msg: str = "系统繁忙"
 
     def matches(self, path: str) -> bool:
-        """Exact, "*", or a prefix ending on a path segment (templated paths)."""
-        if self.path == "*" or self.path == path:
+        """Exact; "*" (every JD Cloud path, not Linkflow's); a prefix ending on a path
+        segment ("/crowd/instance/status", "/linkflow"); or a template whose `{name}`
+        segments match any one segment ("/linkflow/open/report/{reportId}")."""
+        if self.path == "*":
+            return not path.startswith(LINKFLOW_PREFIX + "/")
+        if self.path == path or path.startswith(self.path.rstrip("/") + "/"):
             return True
-        return path.startswith(self.path.rstrip("/") + "/")
+        if "{" not in self.path:
+            return False
+        pattern, actual = self.path.strip("/").split("/"), path.strip("/").split("/")
+        return len(pattern) == len(actual) and all(
+            want == got or (want.startswith("{") and want.endswith("}"))
+            for want, got in zip(pattern, actual, strict=True)
+        )
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -239,6 +252,9 @@ class SandboxState:
         self.oauth_tokens: dict[str, dict] = {}
         self.oauth_refresh_tokens: dict[str, dict] = {}
         self._seed_data()
+        self.linkflow = LinkflowState(
+            seed=seed, born=self.now(), apps=dict(self.settings.linkflow_apps)
+        )
 
     def _seed_data(self) -> None:
         now = self.now()
@@ -470,16 +486,28 @@ class SandboxState:
         }
 
     # -- journal and nonces ----------------------------------------------------------
-    def record(self, *, method: str, path: str, status: int, code: str | None) -> None:
-        self.journal.append(
-            {
-                "method": method,
-                "path": path,
-                "status": status,
-                "code": code,
-                "time": self.now().isoformat(),
-            }
-        )
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        code: str | None,
+        endpoint: str | None = None,
+        app: str | None = None,
+    ) -> None:
+        """JD Cloud paths are recorded without `/jdcloud`; Linkflow's keep `/linkflow` and
+        add the route template (`endpoint`) and the App Key (`app`)."""
+        entry = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "code": code,
+            "time": self.now().isoformat(),
+        }
+        if endpoint is not None:
+            entry |= {"endpoint": endpoint, "app": app}
+        self.journal.append(entry)
         del self.journal[:-JOURNAL_LIMIT]
 
     def use_nonce(self, nonce: str, at: float) -> bool:
@@ -542,4 +570,5 @@ class SandboxState:
             "faults": len(self.faults),
             "journal": len(self.journal),
             "oauth_tokens": len(self.oauth_tokens),
+            "linkflow": self.linkflow.summary(),
         }

@@ -1,441 +1,374 @@
-"""Linkflow Open API handlers (spec: Linkflow开放接口指南).
-
-Errors use the spec's body `{"code": "B000xx", "message": ...}` with the HTTP status the
-spec lists next to each code; an absent, unknown or expired `X-OpenApi-Token` is HTTP 401
-`{"code": "401", "message": ...}`.
-"""
+"""Token, contacts, identities, channels and groups (spec "Private App", "联系人和事件",
+"联系人", "群组"). Errors carry the code and HTTP status the spec lists for each."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterable
+from itertools import islice
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from sandbox.clock import CST, format_datetime
-from sandbox.linkflow.state import GROUP_LIMIT, LinkflowState
+from sandbox.clock import format_datetime
+from sandbox.linkflow.endpoint import (
+    Call,
+    LinkflowError,
+    done,
+    error,
+    invalid,
+    not_found,
+    ok,
+    required,
+)
+from sandbox.linkflow.population import BUILTIN_TYPES, Contact, canonical_type
 
-JSON_UTF8 = "application/json;charset=UTF-8"
 MAX_PAGE_PRODUCT = 10_000
 MAX_GROUP_PAGE = 500
 MAX_GROUP_CONTACTS = 500
 MAX_BULK_IDS = 100
-CHANNEL_TYPES = {"UDC", "TTMP", "WECHAT_WXA"}
-DOMAIN_ACTIONS = {"contact": "set", "event": "track"}
+# Spec "解绑用户身份": besides custom types, only these may be unbound.
+UNBINDABLE = {"mobilePhone", "wechat.unionId", "wechat.openId", "wxa.openId"} | {
+    "workwechat.externalUserId"
+}
+FIRST_CHANNEL_IDENTITY_ID = 140_992_033_742_850
 
 
-class LinkflowError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def ok(data) -> JSONResponse:
-    return JSONResponse(data, media_type=JSON_UTF8)
-
-
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"code": code, "message": message}, status_code=status, media_type=JSON_UTF8
-    )
-
-
-def invalid(message: str = "参数不合法") -> LinkflowError:
-    return LinkflowError(500, "B00010", message)
-
-
-def state_for(request: Request) -> LinkflowState:
-    """The Linkflow state, re-seeded from the sandbox seed after every sandbox reset."""
-    sandbox = request.app.state.sandbox
-    linkflow = getattr(request.app.state, "linkflow", None)
-    if linkflow is None:
-        linkflow = request.app.state.linkflow = LinkflowState()
-    if linkflow.generation is not sandbox.rng_ids:
-        linkflow.reset(sandbox.seed, sandbox.now())
-        linkflow.generation = sandbox.rng_ids
-    return linkflow
-
-
-def now_of(request: Request) -> datetime:
-    return request.app.state.sandbox.now()
-
-
-Handler = Callable[[Request, LinkflowState, Any], Awaitable[Response]]
-
-
-def endpoint(handler: Handler, *, auth: bool = True):
-    async def view(request: Request) -> Response:
-        sandbox = request.app.state.sandbox
-        async with sandbox.lock:
-            linkflow = state_for(request)
-            if auth and not linkflow.token_valid(
-                request.headers.get("X-OpenApi-Token"), now_of(request)
-            ):
-                return error(401, "401", "invalid or expired access token")
-        try:
-            body = await _body(request)
-            async with sandbox.lock:
-                return await handler(request, linkflow, body)
-        except LinkflowError as exc:
-            return error(exc.status, exc.code, exc.message)
-
-    return view
-
-
-async def _body(request: Request):
-    if request.method not in ("POST", "PUT", "DELETE"):
-        return None
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise invalid("请求体不是合法的JSON") from exc
-
-
-def _int(request: Request, name: str, default: int | None = None, *, low: int = 0) -> int:
-    text = request.query_params.get(name)
-    if text is None or text == "":
-        if default is None:
-            raise LinkflowError(500, "B00002", f"必填参数为空: {name}")
-        return default
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise invalid(f"参数不合法: {name}") from exc
-    if value < low:
-        raise invalid(f"参数不合法: {name}")
-    return value
-
-
-def _path_id(request: Request, name: str) -> int:
-    try:
-        return int(request.path_params[name])
-    except ValueError as exc:
-        raise invalid(f"参数不合法: {name}") from exc
-
-
-def _moment(text: str, name: str) -> datetime:
-    for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text.strip(), pattern).replace(tzinfo=CST)
-        except ValueError:
-            continue
-    raise invalid(f"参数不合法: {name}")
-
-
-def _page(request: Request, default_size: int | None) -> tuple[int, int]:
-    page = _int(request, "page", 0 if default_size is not None else None)
-    size = _int(request, "size", default_size, low=1)
+def _page(call: Call, default_size: int | None) -> tuple[int, int]:
+    page = call.int_query("page", 0 if default_size is not None else None)
+    size = call.int_query("size", default_size, low=1)
     if page * size > MAX_PAGE_PRODUCT or size > MAX_PAGE_PRODUCT:
         raise LinkflowError(420, "B00030", "page*size必须小于等于10000")
     return page, size
 
 
 # -- token ----------------------------------------------------------------------------
-async def token(request: Request, linkflow: LinkflowState, body) -> Response:
-    key = request.headers.get("X-OpenApi-Key")
-    secret = request.headers.get("X-OpenApi-Secret")
-    if not key or linkflow.apps.get(key) != secret:
+def token(call: Call) -> Response:
+    key = call.request.headers.get("X-OpenApi-Key")
+    secret = call.request.headers.get("X-OpenApi-Secret")
+    if not key or call.linkflow.apps.get(key) != secret:
         return error(401, "401", "invalid App Key or App Secret")
-    value, expires = linkflow.issue_token(now_of(request))
+    value, expires = call.linkflow.issue_token(key, call.now)
     return ok({"expiration": format_datetime(expires), "token": value})
 
 
 # -- contacts -------------------------------------------------------------------------
-async def contacts(request: Request, linkflow: LinkflowState, body) -> Response:
-    page, size = _page(request, 200)
-    found = list(linkflow.contacts.values())
-    if request.query_params.get("groupId"):
-        group = linkflow.groups.get(_int(request, "groupId"))
+def _matches(contact: Contact, text: str) -> bool:
+    fields = (contact.name, contact.first("mobilePhone"), contact.first("email"))
+    return any(text in value for value in fields if value)
+
+
+def contacts(call: Call) -> Response:
+    """`GET /open/contacts`: a page of all contacts, or of one group's, optionally searched
+    (name, phone or email containing the text; an exact phone, email or member number is
+    found at once)."""
+    ws = call.workspace
+    page, size = _page(call, 200)
+    group = None
+    ids: Iterable[int] = ws.contact_ids()
+    if call.query("groupId"):
+        group = ws.groups.get(call.int_query("groupId"))
         if group is None:
-            raise LinkflowError(404, "B00008", "群组不存在")
-        found = [c for c in found if c.id in group.members]
-    search = request.query_params.get("search")
-    if search:
-        found = [
-            c
-            for c in found
-            if search in c.name or search in (c.mobile_phone or "") or search in (c.email or "")
-        ]
-    return ok([c.as_json() for c in found[page * size : (page + 1) * size]])
+            raise not_found("group", call.query("groupId"))
+        ids = (i for i in ids if group.has(i))
+    search = call.query("search")
+    if not search:
+        window = (ws.contact(i) for i in islice(ids, page * size, (page + 1) * size))
+        return ok([c.as_json() for c in window if c is not None])
+    exact = next(
+        (
+            found
+            for kind in ("mobilePhone", "email", "memberNo")
+            if (found := ws.find_by_identity(kind, search)) is not None
+        ),
+        None,
+    )
+    candidates: Iterable[Contact]
+    if exact is not None:
+        candidates = [exact] if group is None or group.has(exact.id) else []
+    else:
+        candidates = (c for c in map(ws.contact, ids) if c is not None and _matches(c, search))
+    return ok([c.as_json() for c in islice(candidates, page * size, (page + 1) * size)])
 
 
-async def contacts_cursor(request: Request, linkflow: LinkflowState, body) -> Response:
-    last_max_id = _int(request, "lastMaxId")
-    size = _int(request, "size", 200, low=1)
+def contacts_cursor(call: Call) -> Response:
+    last_max_id = call.int_query("lastMaxId")
+    size = call.int_query("size", 200, low=1)
     if size > MAX_PAGE_PRODUCT:
         raise invalid("参数不合法: size")
-    found = sorted(c for c in linkflow.contacts if c > last_max_id)[:size]
-    return ok([linkflow.contacts[c].as_json() for c in found])
+    return ok([c.as_json() for c in islice(call.workspace.contacts_after(last_max_id), size)])
 
 
-async def contacts_bulk_ids(request: Request, linkflow: LinkflowState, body) -> Response:
-    page, size = _page(request, None)
-    query = request.query_params
-    low = _moment(query["minUpdateTime"], "minUpdateTime") if query.get("minUpdateTime") else None
-    high = _moment(query["maxUpdateTime"], "maxUpdateTime") if query.get("maxUpdateTime") else None
-    anonymous = _int(request, "anonymous", 0, low=-1)
+def contacts_bulk_ids(call: Call) -> Response:
+    ws = call.workspace
+    page, size = _page(call, None)
+    low, high = call.moment_query("minUpdateTime"), call.moment_query("maxUpdateTime")
+    anonymous = call.int_query("anonymous", 0, low=-1)
     if anonymous not in (-1, 0, 1):
         raise invalid("参数不合法: anonymous")
-    found = [
-        c.id
-        for c in linkflow.contacts.values()
-        if (low is None or c.updated_at >= low)
-        and (high is None or c.updated_at <= high)
-        and (anonymous == -1 or c.is_anonymous == bool(anonymous))
-    ]
-    return ok(found[page * size : (page + 1) * size])
+
+    def wanted(contact_id: int) -> bool:
+        if anonymous != -1 and ws.is_anonymous(contact_id) != bool(anonymous):
+            return False
+        if low is None and high is None:
+            return True
+        updated = ws.updated_at(contact_id)
+        return (low is None or updated >= low) and (high is None or updated <= high)
+
+    found = (i for i in ws.contact_ids() if wanted(i))
+    return ok(list(islice(found, page * size, (page + 1) * size)))
 
 
-async def contacts_bulk(request: Request, linkflow: LinkflowState, body) -> Response:
-    text = request.query_params.get("ids")
+def contacts_bulk(call: Call) -> Response:
+    text = call.query("ids")
     if not text:
-        raise LinkflowError(500, "B00002", "必填参数为空: ids")
+        raise required("ids")
     try:
         ids = [int(part) for part in text.split(",") if part.strip()][:MAX_BULK_IDS]
     except ValueError as exc:
         raise invalid("参数不合法: ids") from exc
-    need_open_id = request.query_params.get("needOpenId") == "1"
-    return ok(
-        [linkflow.contacts[i].as_bulk_json(need_open_id) for i in ids if i in linkflow.contacts]
-    )
+    ws = call.workspace
+    channel = (ws.wechat.channel_id, ws.wechat.name) if call.query("needOpenId") == "1" else None
+    found = [ws.contact(i) for i in ids]
+    return ok([c.as_bulk_json(channel) for c in found if c is not None])
 
 
-def _contact(request: Request, linkflow: LinkflowState, name: str):
-    contact = linkflow.contacts.get(_path_id(request, name))
+def _contact(call: Call, name: str) -> Contact:
+    contact = call.workspace.contact(call.path_int(name))
     if contact is None:
-        raise LinkflowError(404, "B00008", "联系人id不存在")
+        raise not_found("contact", call.path(name))
     return contact
 
 
-async def contact_identities(request: Request, linkflow: LinkflowState, body) -> Response:
-    return ok(_contact(request, linkflow, "id").identities())
+# -- identities -----------------------------------------------------------------------
+def contact_identities(call: Call) -> Response:
+    return ok([i.as_json() for i in _contact(call, "id").identities])
 
 
-async def identity_contact(request: Request, linkflow: LinkflowState, body) -> Response:
-    value, id_type = request.query_params.get("id"), request.query_params.get("idType")
+def identity_contact(call: Call) -> Response:
+    value, id_type = call.query("id"), call.query("idType")
     if not value or not id_type:
         raise invalid()
-    contact = linkflow.find_by_identity(id_type, value)
+    contact = call.workspace.find_by_identity(id_type, value)
     return ok(contact.id if contact else None)
 
 
-async def contact_groups(request: Request, linkflow: LinkflowState, body) -> Response:
-    contact = _contact(request, linkflow, "contactId")
-    group_type = request.query_params.get("groupType")
+def _identity(value: object, name: str = "identity") -> tuple[str, str]:
+    if not isinstance(value, dict) or value.get("id") in (None, "") or not value.get("type"):
+        raise required(name)
+    return canonical_type(str(value["type"])), str(value["id"])
+
+
+def contact_all_identities(call: Call) -> Response:
+    """`POST /open/contacts/identities`: the contact of one identity, with its identities
+    of the asked types (all when `identityTypes` is absent or empty)."""
+    body = call.json_object()
+    identity_type, value = _identity(body.get("identity"))
+    contact = call.workspace.find_by_identity(identity_type, value)
+    if contact is None:
+        raise LinkflowError(400, "B01376", "身份不存在")
+    types = body.get("identityTypes") or []
+    if not isinstance(types, list):
+        raise invalid("参数不合法: identityTypes")
+    wanted = {canonical_type(str(t)) for t in types}
+    return ok(
+        {
+            "contactId": contact.id,
+            "identities": [
+                i.as_json() for i in contact.identities if not wanted or i.type in wanted
+            ],
+        }
+    )
+
+
+def unbind_identities(call: Call) -> Response:
+    """`DELETE /open/contacts/identities/unbind`: all or nothing."""
+    ws, body = call.workspace, call.json_object()
+    if body.get("contactId") in (None, ""):
+        raise required("contactId")
+    identities = body.get("identities")
+    if not isinstance(identities, list) or not identities:
+        raise required("identities")
+    try:
+        contact_id = int(body["contactId"])
+    except (TypeError, ValueError):
+        raise not_found("contact", body["contactId"]) from None
+    contact = ws.editable(contact_id)
+    if contact is None:
+        raise not_found("contact", contact_id)
+    pairs = [_identity(item, "identities") for item in identities]
+    for identity_type, value in pairs:
+        if identity_type not in ws.identity_types:
+            raise LinkflowError(500, "B01403", f"身份类型不存在: {identity_type}")
+        if identity_type in BUILTIN_TYPES and identity_type not in UNBINDABLE:
+            raise LinkflowError(500, "B01404", f"身份类型不可解绑: {identity_type}")
+        if not contact.has_identity(identity_type, value):
+            raise LinkflowError(500, "B01405", f"身份值不存在: {value}")
+    if len(contact.identities) - len(set(pairs)) < 1:
+        raise LinkflowError(500, "B01402", "解绑后联系人身份数量小于1")
+    for identity_type, value in pairs:
+        ws.unbind(contact, identity_type, value)
+    contact.updated_at = call.now
+    return done()
+
+
+# -- channels -------------------------------------------------------------------------
+def channel_identities(call: Call) -> Response:
+    """Spec "根据联系人查询渠道账号": one entry per WeChat openId and WeCom external user."""
+    ws = call.workspace
+    contact = _contact(call, "id")
+    stamp = format_datetime(contact.created_at)
+    out = []
+    for k, identity in enumerate(contact.identities):
+        if identity.type == "wechat.openId":
+            channel, extra = ws.wechat, {}
+        elif identity.type == "workwechat.externalUserId":
+            channel, extra = ws.workwechat, {"externalId": identity.value}
+        else:
+            continue
+        out.append(
+            {
+                "dateCreated": stamp,
+                "lastUpdated": stamp,
+                "ver": 2,
+                "id": FIRST_CHANNEL_IDENTITY_ID + (contact.id - ws.first_id) * 8 + k,
+                "contactId": contact.id,
+                "channelId": channel.id,
+                "isActive": True,
+                **extra,
+                "channel": channel.as_json(),
+            }
+        )
+    return ok(out)
+
+
+def workwechat_qrcodes(call: Call) -> Response:
+    ws = call.workspace
+    if call.path("channelId") not in (ws.workwechat.channel_id, str(ws.workwechat.id)):
+        raise LinkflowError(500, "B00022", "渠道不存在")
+    return ok([dict(code) for code in ws.qrcodes])
+
+
+def contact_groups(call: Call) -> Response:
+    contact = _contact(call, "contactId")
+    group_type = call.query("groupType")
     return ok(
         [
             g.as_json()
-            for g in linkflow.groups.values()
-            if contact.id in g.members and (not group_type or g.group_type == group_type)
+            for g in call.workspace.groups.values()
+            if g.has(contact.id) and (not group_type or g.group_type == group_type)
         ]
     )
 
 
 # -- groups ---------------------------------------------------------------------------
-def _group(request: Request, linkflow: LinkflowState, name: str):
-    group = linkflow.groups.get(_path_id(request, name))
+def _group(call: Call, name: str):
+    group = call.workspace.groups.get(call.path_int(name))
     if group is None:
-        raise LinkflowError(404, "B00008", "群组不存在")
+        raise not_found("group", call.path(name))
     return group
 
 
-def _name(body) -> str:
-    if not isinstance(body, dict):
-        raise invalid()
-    name = body.get("name")
+def _name(call: Call) -> str:
+    name = call.json_object().get("name")
     if name is None or (isinstance(name, str) and not name.strip()):
-        raise LinkflowError(500, "B00002", "必填参数为空: name")
+        raise required("name")
     if not isinstance(name, str):
         raise invalid("参数不合法: name")
     return name.strip()
 
 
-async def groups(request: Request, linkflow: LinkflowState, body) -> Response:
-    query = request.query_params
-    found = list(linkflow.groups.values())
-    if query.get("id"):
-        group_id = _int(request, "id")
+def groups(call: Call) -> Response:
+    found = list(call.workspace.groups.values())
+    if call.query("id"):
+        group_id = call.int_query("id")
         found = [g for g in found if g.id == group_id]
-    if query.get("name"):
-        found = [g for g in found if query["name"] in g.name]
-    if query.get("groupType"):
-        found = [g for g in found if g.group_type == query["groupType"]]
-    if query.get("lastUpdated"):
-        since = _moment(query["lastUpdated"], "lastUpdated")
+    if call.query("name"):
+        found = [g for g in found if call.query("name") in g.name]
+    if call.query("groupType"):
+        found = [g for g in found if g.group_type == call.query("groupType")]
+    since = call.moment_query("lastUpdated")
+    if since is not None:
         found = [g for g in found if g.updated_at >= since]
     for ext in ("ext1", "ext2"):
-        if query.get(ext):
-            found = [g for g in found if getattr(g, ext) == query[ext]]
+        if call.query(ext):
+            found = [g for g in found if getattr(g, ext) == call.query(ext)]
     return ok([g.as_json() for g in found])
 
 
-async def create_group(request: Request, linkflow: LinkflowState, body) -> Response:
-    name = _name(body)
+def create_group(call: Call) -> Response:
+    ws, name = call.workspace, _name(call)
+    body = call.body
     group_type = body.get("groupType") or "static"
     if group_type != "static":
         raise invalid("参数不合法: groupType")
-    if linkflow.group_by_name(name):
+    if ws.group_by_name(name):
         raise LinkflowError(400, "B00001", "群组已存在")
-    if len(linkflow.groups) >= GROUP_LIMIT:
+    if len(ws.groups) >= call.config["group_quota"]:
         raise LinkflowError(412, "B00157", "群组数量已达到上限")
-    group = linkflow.new_group(
-        name, group_type, now_of(request), body.get("ext1"), body.get("ext2")
-    )
+    group = ws.new_group(name, group_type, call.now, body.get("ext1"), body.get("ext2"))
     return ok(group.as_json())
 
 
-async def rename_group(request: Request, linkflow: LinkflowState, body) -> Response:
-    group = _group(request, linkflow, "id")
-    name = _name(body)
-    other = linkflow.group_by_name(name)
+def rename_group(call: Call) -> Response:
+    group = _group(call, "id")
+    name = _name(call)
+    other = call.workspace.group_by_name(name)
     if other is not None and other.id != group.id:
         raise LinkflowError(420, "B01102", "群组名已存在")
-    group.name = name
-    group.updated_at = now_of(request)
-    return Response(status_code=200)
+    group.name, group.updated_at = name, call.now
+    return done()
 
 
-async def delete_group(request: Request, linkflow: LinkflowState, body) -> Response:
-    group = _group(request, linkflow, "id")
-    del linkflow.groups[group.id]
-    return Response(status_code=200)
+def delete_group(call: Call) -> Response:
+    group = _group(call, "id")
+    del call.workspace.groups[group.id]
+    return done()
 
 
-async def group_contacts(request: Request, linkflow: LinkflowState, body) -> Response:
-    group = _group(request, linkflow, "groupId")
-    member_id = _int(request, "memberId", 0)
-    size = _int(request, "size", MAX_GROUP_PAGE, low=1)
+def group_contacts(call: Call) -> Response:
+    group = _group(call, "groupId")
+    member_id = call.int_query("memberId", 0)
+    size = call.int_query("size", MAX_GROUP_PAGE, low=1)
     if size > MAX_GROUP_PAGE:
         raise LinkflowError(400, "B00031", "size超过最大数量")
-    members = sorted(
-        (m for m in group.members.values() if m.member_id > member_id), key=lambda m: m.member_id
-    )[:size]
-    return ok(
-        [
-            {
-                "lastUpdated": format_datetime(m.created_at),
-                "dateCreated": format_datetime(m.created_at),
-                "contact": linkflow.contacts[m.contact_id].brief(),
-                "contactGroupId": group.id,
-                "version": None,
-                "memberId": m.member_id,
-            }
-            for m in members
-            if m.contact_id in linkflow.contacts
-        ]
-    )
+    ws = call.workspace
+    out = []
+    for member in group.members_after(member_id, size):
+        brief = ws.brief(member.contact_id)
+        if brief is not None:
+            out.append(member.as_json(brief, group.id))
+    return ok(out)
 
 
-def _contact_ids(body) -> list:
-    if not isinstance(body, list):
+def _contact_ids(call: Call) -> list:
+    if not isinstance(call.body, list):
         raise invalid("参数不合法: contactIds")
-    if len(body) > MAX_GROUP_CONTACTS:
+    if len(call.body) > MAX_GROUP_CONTACTS:
         raise LinkflowError(400, "B00031", "联系人超过最大数量")
-    return body
+    return call.body
 
 
-async def add_group_contacts(request: Request, linkflow: LinkflowState, body) -> Response:
-    group = _group(request, linkflow, "groupId")
+def add_group_contacts(call: Call) -> Response:
+    ws, group = call.workspace, _group(call, "groupId")
     success, failure = [], []
-    now = now_of(request)
-    for contact_id in _contact_ids(body):
-        if isinstance(contact_id, int) and contact_id in linkflow.contacts:
-            linkflow.add_member(group, contact_id, now)
+    for contact_id in _contact_ids(call):
+        if isinstance(contact_id, int) and ws.exists(contact_id):
+            ws.add_member(group, contact_id, call.now)
             success.append(contact_id)
         else:
             failure.append(contact_id)
     if success:
-        group.updated_at = now
+        group.updated_at = call.now
     return ok({"success": success, "failure": failure, "group": group.as_json()})
 
 
-async def remove_group_contacts(request: Request, linkflow: LinkflowState, body) -> Response:
-    group = _group(request, linkflow, "groupId")
+def remove_group_contacts(call: Call) -> Response:
+    group = _group(call, "groupId")
     success, failure = [], []
-    for contact_id in _contact_ids(body):
-        if isinstance(contact_id, int) and group.members.pop(contact_id, None) is not None:
+    for contact_id in _contact_ids(call):
+        if isinstance(contact_id, int) and group.remove(contact_id):
             success.append(contact_id)
         else:
             failure.append(contact_id)
     if success:
-        group.updated_at = now_of(request)
+        group.updated_at = call.now
     return ok({"success": success, "failure": failure, "group": group.as_json()})
-
-
-# -- messages -------------------------------------------------------------------------
-IDENTITY_FIELDS = {"mobile": "mobile_phone", "email": "email", "idCard": "id_card"}
-CONTACT_FIELDS = {
-    "name": "name",
-    "gender": "gender",
-    "mobilePhone": "mobile_phone",
-    "email": "email",
-}
-
-
-def _validate_messages(body) -> tuple[list[dict], list[dict]]:
-    if not isinstance(body, dict):
-        raise invalid()
-    if not isinstance(body.get("channelKey"), str) or not body["channelKey"]:
-        raise invalid("参数不合法: channelKey")
-    if (body.get("channelType") or "UDC") not in CHANNEL_TYPES:
-        raise invalid("参数不合法: channelType")
-    identities, messages = body.get("identities"), body.get("messages")
-    if not isinstance(identities, list) or not identities:
-        raise invalid("参数不合法: identities")
-    for identity in identities:
-        if not isinstance(identity, dict) or not identity.get("id") or not identity.get("type"):
-            raise invalid("参数不合法: identities")
-    if not isinstance(messages, list) or not messages:
-        raise invalid("参数不合法: messages")
-    for message in messages:
-        if not isinstance(message, dict):
-            raise invalid("参数不合法: messages")
-        domain = message.get("domain")
-        if domain not in DOMAIN_ACTIONS or message.get("action") != DOMAIN_ACTIONS[domain]:
-            raise invalid("参数不合法: domain/action")
-        if message.get("ts") in (None, "") or not isinstance(message.get("data"), dict):
-            raise invalid("参数不合法: ts/data")
-        if domain == "event" and not message["data"].get("event"):
-            raise invalid("参数不合法: event")
-    return identities, messages
-
-
-async def post_messages(request: Request, linkflow: LinkflowState, body) -> Response:
-    identities, messages = _validate_messages(body)
-    now = now_of(request)
-    contact = None
-    for identity in identities:
-        contact = linkflow.find_by_identity(str(identity["type"]), str(identity["id"]))
-        if contact:
-            break
-    if contact is None:
-        contact = linkflow.new_contact(now)
-    for identity in identities:
-        attribute = IDENTITY_FIELDS.get(str(identity["type"]))
-        if attribute and not getattr(contact, attribute):
-            setattr(contact, attribute, str(identity["id"]))
-    for message in messages:
-        if message["domain"] == "contact":
-            data = message["data"]
-            for key, attribute in CONTACT_FIELDS.items():
-                if isinstance(data.get(key), str):
-                    setattr(contact, attribute, data[key])
-            if isinstance(data.get("props"), dict):
-                contact.props.update(data["props"])
-            contact.updated_at = now
-        linkflow.messages.append(
-            {
-                "request_id": body.get("request_id"),
-                "channelKey": body["channelKey"],
-                "channelType": body.get("channelType") or "UDC",
-                "contactId": contact.id,
-                **message,
-            }
-        )
-    return Response(status_code=200)

@@ -153,7 +153,7 @@ def test_contacts_bulk(lf):
 def test_contact_identities_and_lookup(lf):
     contact = lf("GET", "/open/contacts", params={"size": 1}).json()[0]
     identities = lf("GET", f"/open/contacts/{contact['id']}/identities").json()
-    assert {"id": contact["mobilePhone"], "type": "mobile"} in [
+    assert {"id": contact["mobilePhone"], "type": "mobilePhone"} in [
         {"id": i["id"], "type": i["type"]} for i in identities
     ]
     found = lf(
