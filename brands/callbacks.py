@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponseRedirect
+from django.middleware.csrf import rotate_token
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -142,6 +143,7 @@ def free_login(request: HttpRequest):
     for a bounded time and redirects to `preview_url`, if it stays on allowed hosts."""
     started = time.monotonic()
     brand = None
+    params = None
     outcome = "success"
     try:
         if request.method != "GET":
@@ -163,9 +165,11 @@ def free_login(request: HttpRequest):
         outcome = exc.msg
         response = _refuse(request, exc.msg)
     else:
-        # A fresh session: whoever was logged in here is not who follows this link.
+        # A fresh session and CSRF token, as any login gets: whoever was logged in here
+        # is not who follows this link, and a planted session key or token must not survive.
         logout(request)
         request.session.cycle_key()
+        rotate_token(request)
         request.session[PREVIEW_SESSION_KEY] = {
             "brand_id": brand.pk,
             "expires_at": time.time() + settings.PREVIEW_SESSION_SECONDS,
@@ -183,6 +187,6 @@ def free_login(request: HttpRequest):
         ok=outcome == "success",
         duration_ms=int((time.monotonic() - started) * 1000),
         error="" if outcome == "success" else str(outcome),
-        request_body=dict(request.GET.items()),
+        request_body=params,  # None when the query could not be read (too many fields)
     )
     return response

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -26,11 +29,13 @@ from portal.integrations.jdcloud.isv_token import TOKEN_PARAM, token_matches
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# A token in a body that could not be parsed, masked before the body goes to the call log.
+_RAW_TOKEN = re.compile(r'("token"\s*:\s*)"[^"]*"', re.IGNORECASE)
 
 # Codes of our answers (the spec fixes only 0 = success).
 CODE_OK = 0
 CODE_BAD_REQUEST = "400"
-CODE_BAD_TOKEN = "401"  # noqa: S105 - an answer code, not a secret
+CODE_BAD_TOKEN = "401"  # noqa: S105 - an answer code, not a secret  # nosec B105
 CODE_NOT_FOUND = "404"
 CODE_METHOD = "405"
 CODE_INTERNAL = "500"
@@ -52,7 +57,20 @@ def envelope(code: int | str, msg: str, data: Any = None) -> JsonResponse:
 
 
 def read_params(request: HttpRequest) -> dict[str, Any]:
-    """Query parameters and the JSON object body, merged; refuses duplicates and non-JSON."""
+    """Query parameters and the JSON object body, merged. Refuses, as a `CallbackError`
+    (never an internal error): duplicated names (in the query, in the body, or across
+    both), a body over MAX_BODY_BYTES, another content type, and anything that is not a
+    JSON object of UTF-8 text (NaN, 1e400, lone surrogates, nesting beyond Python's
+    recursion limit)."""
+    try:
+        return _read_params(request)
+    except SuspiciousOperation:
+        # Django's own limits (DATA_UPLOAD_MAX_NUMBER_FIELDS, DATA_UPLOAD_MAX_MEMORY_SIZE):
+        # a refusal like any other, not an internal error.
+        raise CallbackError(CODE_BAD_REQUEST, "请求参数过多或请求体过大") from None
+
+
+def _read_params(request: HttpRequest) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for name in request.GET:
         values = request.GET.getlist(name)
@@ -60,6 +78,8 @@ def read_params(request: HttpRequest) -> dict[str, Any]:
             raise CallbackError(CODE_BAD_REQUEST, f"参数 {name} 重复出现")
         params[name] = values[0]
     if request.method == "POST":
+        if _declared_length(request) > MAX_BODY_BYTES:
+            raise CallbackError(CODE_BAD_REQUEST, "请求体过大")
         raw = request.body
         if len(raw) > MAX_BODY_BYTES:
             raise CallbackError(CODE_BAD_REQUEST, "请求体过大")
@@ -67,17 +87,60 @@ def read_params(request: HttpRequest) -> dict[str, Any]:
             content_type = request.content_type or ""
             if content_type != "application/json":
                 raise CallbackError(CODE_BAD_REQUEST, "Content-Type 必须是 application/json")
-            try:
-                body = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                raise CallbackError(CODE_BAD_REQUEST, "请求体不是合法的 UTF-8 JSON") from None
-            if not isinstance(body, dict):
-                raise CallbackError(CODE_BAD_REQUEST, "请求体必须是 JSON 对象")
+            body = _json_object(raw)
             for name, value in body.items():
                 if name in params:
                     raise CallbackError(CODE_BAD_REQUEST, f"参数 {name} 同时出现在查询串和请求体中")
                 params[name] = value
     return params
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object. A key given twice is refused: JD's signer and this
+    parser could otherwise read different values under one token."""
+    try:
+        body = json.loads(
+            raw.decode("utf-8"),
+            object_pairs_hook=_unique_keys,
+            parse_constant=_not_json,
+            parse_float=_finite,
+        )
+        # A lone surrogate ("\ud800") parses but is no UTF-8 text: the token cannot be
+        # computed over it, and the database may refuse to store it.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):
+        raise CallbackError(CODE_BAD_REQUEST, "请求体不是合法的 UTF-8 JSON") from None
+    if not isinstance(body, dict):
+        raise CallbackError(CODE_BAD_REQUEST, "请求体必须是 JSON 对象")
+    return body
+
+
+def _not_json(constant: str):
+    # NaN and Infinity are no JSON (RFC 8259); Python reads them, the call log cannot store them.
+    raise ValueError(constant)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise ValueError(text)
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in body:
+            raise CallbackError(CODE_BAD_REQUEST, f"参数 {name} 重复出现")
+        body[name] = value
+    return body
 
 
 def verify_token(params: dict[str, Any]) -> None:
@@ -139,7 +202,10 @@ def isv_callback(endpoint: str, *, methods: tuple[str, ...] = ("POST",)):
 
 
 def _raw(request: HttpRequest) -> str:
+    """The start of a body that could not be read as parameters, for the log; a token in
+    it is masked like in parsed bodies."""
     try:
-        return request.body[:2000].decode("utf-8", "replace")
-    except Exception:  # the body may already be consumed or unreadable
+        text = request.body[:2000].decode("utf-8", "replace")
+    except Exception:  # the body may already be consumed, unreadable or over Django's limit
         return ""
+    return _RAW_TOKEN.sub(r'\1"***"', text)
