@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,6 +42,8 @@ RECENT = 5
 # wizard offers to shorten them.
 LONG_URL_LENGTH = 30
 LEDGER_PAGE_SIZES = (10, 20, 50, 100)
+# The activity form offers this many reaches to link, the newest.
+REACH_CHOICES = 100
 
 
 def _can_write(request: HttpRequest) -> bool:
@@ -416,7 +419,17 @@ class ActivityForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reach"].queryset = Reach.objects.select_related("instance")
+        # The newest reaches (a brand collects thousands), and the one already chosen: the
+        # linked reach, `?reach=` from a reach's page, or what was posted.
+        chosen = [
+            int(value)
+            for value in (self.initial.get("reach"), self.data.get("reach"))
+            if str(value or "").isdigit()
+        ]
+        newest = Reach.objects.order_by("-created_at", "-id").values("pk")[:REACH_CHOICES]
+        self.fields["reach"].queryset = Reach.objects.select_related("instance").filter(
+            Q(pk__in=newest) | Q(pk__in=chosen)
+        )
         self.fields["reach"].label_from_instance = _reach_label
 
     def clean(self):

@@ -14,6 +14,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -40,6 +41,9 @@ from portal.integrations.jdcloud import types as jd
 from portal.integrations.jdcloud.errors import JDCloudError
 
 PAGE_SIZE = 50
+# The calc form offers this many generated packages, the newest (a brand collects
+# thousands); its search finds the older ones.
+PICKER_SIZE = 100
 # Spec "人群对象实例响应节点筛选": filter_type 1-4.
 FILTER_TYPES = [
     (1, gettext_lazy("Restricted")),
@@ -337,7 +341,9 @@ def crowd_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sentence": _describe(crowd.condition),
             "condition_json": _pretty(crowd.condition),
             "is_tag_crowd": crowd.crowd_type == CrowdType.EXTRACT,
-            "instances": crowd.instances.all(),
+            # Packages of the crowd, newest first, a page at a time (a crowd generated
+            # daily collects hundreds).
+            "page_obj": _page(request, crowd.instances.all()),
             "live_status": _live_status(),
             "can_write": _can_write(request),
         },
@@ -721,12 +727,25 @@ def instance_calc(request: HttpRequest) -> HttpResponse:
                     _("Package requested. It is being generated; this page follows its progress."),
                 )
                 return redirect("crowds:instance", pk=instance.pk)
+    search = request.GET.get("q", "").strip()
     generated = selectors.instance_list(status=InstanceStatus.GENERATED)
+    if search:
+        generated = generated.filter(Q(name__icontains=search) | Q(package_id__icontains=search))
+    offered = list(generated[: PICKER_SIZE + 1])
+    more = len(offered) > PICKER_SIZE
+    offered = offered[:PICKER_SIZE]
+    # What was ticked stays offered, found or not by the search.
+    ticked = {*values["packages"], *values["exclude"]} - {i.pk for i in offered}
+    if ticked:
+        offered += selectors.instance_list(status=InstanceStatus.GENERATED).filter(pk__in=ticked)
     return render(
         request,
         "crowds/instance_calc.html",
         {
-            "generated": generated,
+            "generated": offered,
+            "search": search,
+            "more": more,
+            "picker_size": PICKER_SIZE,
             "operations": CALC_OPERATIONS,
             "values": values,
             "errors": errors,

@@ -24,7 +24,9 @@ class IntegrationCallAdmin(admin.ModelAdmin):
     list_filter = ("system", "direction", "ok", "http_status", "brand", "created_at")
     list_select_related = ("brand",)
     search_fields = ("endpoint", "remote_code", "error", "brand__name", "brand__master_id")
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its bar is a DISTINCT over the day (or month) of every row, time
+    # zone converted, on each page view of the largest table (bench_pages: 430 ms of SQL at
+    # 20,000 rows on SQLite). The `created_at` filter above offers the same ranges for free.
     show_full_result_count = False
     readonly_fields = [f.name for f in IntegrationCall._meta.fields]
 
