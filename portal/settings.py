@@ -111,14 +111,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# The test database of SQLite is in memory unless named: the suite names a file so that a
-# real Celery worker process can share it.
-if env.str("DATABASE_TEST_NAME", default=""):
+# Test databases. SQLite's is in memory unless named: the suite names a file
+# (DATABASE_TEST_NAME) so that a real Celery worker process can share it. A server's
+# (PostgreSQL) is named after the database and the run, so that concurrent test runs
+# against one server keep apart, as their SQLite files do.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if env.str("DATABASE_TEST_NAME", default=""):
+        DATABASES["default"]["TEST"] = {
+            "NAME": str(BASE_DIR / run_scoped(env.str("DATABASE_TEST_NAME"))),
+        }
+        Path(DATABASES["default"]["TEST"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+else:
     DATABASES["default"]["TEST"] = {
-        "NAME": str(BASE_DIR / run_scoped(env.str("DATABASE_TEST_NAME"))),
+        "NAME": run_scoped(f"test_{DATABASES['default']['NAME']}_{{run}}"),
     }
-    Path(DATABASES["default"]["TEST"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Sessions and cache -------------------------------------------------------------
+# Sessions live in the database, never in signed cookies: the cookie holds only a random
+# key, so logging out or deleting a session ends it on the server, and the OAuth `state`
+# and PKCE verifier that Authlib keeps in the session stay bound to this browser.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Nothing that processes must share is kept in Django's cache (sessions are in the
+# database), so each process has its own in memory.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -217,10 +233,16 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(CELERY_BROKER_FILESYSTEM_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_FILESYSTEM_DIR / "out"),
         "processed_folder": str(CELERY_BROKER_FILESYSTEM_DIR / "processed"),
+        # The exchange tables, otherwise written to ./control in the working directory.
+        "control_folder": str(CELERY_BROKER_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
 if CELERY_RESULT_BACKEND.startswith("file://"):
     Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+# The queue tasks go to. On a shared broker server (Redis) the test suite names one per run
+# (CELERY_TASK_DEFAULT_QUEUE=portal-test-{run}), so that concurrent runs and their workers
+# never take each other's messages.
+CELERY_TASK_DEFAULT_QUEUE = run_scoped(env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
@@ -276,10 +298,15 @@ PREVIEW_ALLOWED_HOSTS = env.list("PREVIEW_ALLOWED_HOSTS", default=[])
 PREVIEW_SESSION_SECONDS = env.int("PREVIEW_SESSION_SECONDS", default=30 * 60)
 
 # --- Crowds -------------------------------------------------------------------------
-# Instance polling: first poll at once, then exponential backoff with jitter, capped;
-# an instance still generating after the give-up bound is flagged stuck (re-poll in UI).
-CROWD_POLL_INITIAL_SECONDS = env.float("CROWD_POLL_INITIAL_SECONDS", default=2.0)
-CROWD_POLL_MAX_SECONDS = env.float("CROWD_POLL_MAX_SECONDS", default=60.0)
+# Instance polling (crowds.services.poll_delay_seconds): a new package is first looked at
+# when JD should have made it (FIRST: JD's generation time taken as about a minute, sd ~6 s,
+# so mean + half a spread), then INITIAL later, then after half the time waited past the
+# first look, never more than MAX apart (the first look included); derived packages
+# (save-as, filter) are looked at at once. Still generating after the give-up bound:
+# flagged stuck (re-poll in UI). `manage.py bench_polling` measures this policy.
+CROWD_POLL_FIRST_SECONDS = env.float("CROWD_POLL_FIRST_SECONDS", default=63.0)
+CROWD_POLL_INITIAL_SECONDS = env.float("CROWD_POLL_INITIAL_SECONDS", default=4.0)
+CROWD_POLL_MAX_SECONDS = env.float("CROWD_POLL_MAX_SECONDS", default=90.0)
 CROWD_POLL_GIVE_UP_SECONDS = env.int("CROWD_POLL_GIVE_UP_SECONDS", default=6 * 3600)
 # A poll this late is taken as lost and restarted by the periodic sweeper.
 CROWD_POLL_OVERDUE_SECONDS = env.int("CROWD_POLL_OVERDUE_SECONDS", default=120)
@@ -289,6 +316,7 @@ CROWD_POLL_OVERDUE_SECONDS = env.int("CROWD_POLL_OVERDUE_SECONDS", default=120)
 
 LINKFLOW_API_BASE_URL = env.str("LINKFLOW_API_BASE_URL", default="http://127.0.0.1:8100/linkflow")
 LINKFLOW_TIMEOUT_SECONDS = env.float("LINKFLOW_TIMEOUT_SECONDS", default=10.0)
+LINKFLOW_CONNECT_TIMEOUT_SECONDS = env.float("LINKFLOW_CONNECT_TIMEOUT_SECONDS", default=3.0)
 # Encrypted fields (django-fernet-encrypted-fields) derive their key from SECRET_KEY (and
 # SECRET_KEY_FALLBACKS, for rotation) with this salt.
 SALT_KEY = (

@@ -26,7 +26,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -158,14 +158,18 @@ def route(path: str, handler: Handler, *, method: str, auth: bool = True) -> Rou
         full_path = request.scope["path"]
         async with sandbox.lock:
             faults = sandbox.triggered_faults(full_path)
+        # The body is read before a fault is suffered: a write whose answer is lost to a
+        # timeout still arrives, as it would at Linkflow.
+        body, unreadable = None, None
+        try:
+            body = await _read_body(request, sandbox.linkflow.config["upload_limit_bytes"])
+        except LinkflowError as exc:
+            unreadable = exc  # told only to a client with a valid token
+        except ClientDisconnect:
+            return Response(status_code=499)
         response = await _suffer(faults)
         app_key = None
         if response is None:
-            body, unreadable = None, None
-            try:
-                body = await _read_body(request, sandbox.linkflow.config["upload_limit_bytes"])
-            except LinkflowError as exc:
-                unreadable = exc  # told only to a client with a valid token
             try:
                 async with sandbox.lock:
                     linkflow, now = sandbox.linkflow, sandbox.now()

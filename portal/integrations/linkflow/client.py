@@ -13,6 +13,7 @@ secrets; an uploaded file is recorded as its name and size, never its content.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import time
@@ -187,6 +188,9 @@ class LinkflowClient:
     ) -> None:
         self._http = http
         self._app_key = app_key
+        # Tokens are cached per credentials, not per App Key alone: a brand that typed
+        # another brand's App Key with a wrong secret must not ride on its cached token.
+        self._cache_key = f"{app_key}:{hashlib.sha256(app_secret.encode()).hexdigest()}"
         self._app_secret = app_secret
         self._cache = cache
         self._recorder = recorder
@@ -262,7 +266,7 @@ class LinkflowClient:
     def _authenticated(self, method: str, path: str, *, attempts: Iterator[int], **request) -> Any:
         """A 401 renews the token and tries once more (spec: the token may lapse early)."""
         for renewal in (1, 2):
-            token = self._cache.get(self._app_key, self.token)
+            token = self._cache.get(self._cache_key, self.token)
             try:
                 return self._send(
                     method,
@@ -274,7 +278,7 @@ class LinkflowClient:
             except LinkflowRejected as exc:
                 if exc.http_status != 401 or renewal == 2:
                     raise
-                self._cache.invalidate(self._app_key, token)
+                self._cache.invalidate(self._cache_key, token)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(
@@ -306,6 +310,9 @@ class LinkflowClient:
                 headers={"Accept": "application/json", **(headers or {})},
             )
             body, outcome = self._interpret(endpoint, response)
+            # httpx 0.28 keeps a response and its stream in a reference cycle: free it now,
+            # or a walk of 100k contacts holds every page until the garbage collector runs.
+            response.stream = httpx.ByteStream(b"")
         except httpx.TimeoutException as exc:
             outcome = LinkflowTransportError(
                 f"timeout calling {endpoint}: {exc}", endpoint=endpoint
@@ -993,16 +1000,20 @@ class LinkflowClient:
             endpoint="/open/groups/{groupId}/contacts",
         )
 
-    def group_members_add(self, *, group_id: int, contact_ids: Sequence[int]) -> None:
-        self._call(
+    def group_members_add(self, *, group_id: int, contact_ids: Sequence[int]) -> dict:
+        """`{success, failure, group}`: the contact ids added, those refused (unknown), and
+        the group (spec: 添加群组联系人)."""
+        return self._call(
             "POST",
             f"/open/groups/{int(group_id)}/contacts",
             json=[int(i) for i in contact_ids],
             endpoint="/open/groups/{groupId}/contacts",
         )
 
-    def group_members_remove(self, *, group_id: int, contact_ids: Sequence[int]) -> None:
-        self._call(
+    def group_members_remove(self, *, group_id: int, contact_ids: Sequence[int]) -> dict:
+        """`{success, failure, group}`: the contact ids removed, those that were not members,
+        and the group (spec: 删除群组联系人)."""
+        return self._call(
             "DELETE",
             f"/open/groups/{int(group_id)}/contacts",
             json=[int(i) for i in contact_ids],

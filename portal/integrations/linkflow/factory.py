@@ -51,7 +51,7 @@ def linkflow_client(
             "linkflow",
             base_url=settings.LINKFLOW_API_BASE_URL,
             timeout=settings.LINKFLOW_TIMEOUT_SECONDS,
-            connect_timeout=settings.JDCLOUD_CONNECT_TIMEOUT_SECONDS,
+            connect_timeout=settings.LINKFLOW_CONNECT_TIMEOUT_SECONDS,
         ),
         app_key=app_key,
         app_secret=app_secret,

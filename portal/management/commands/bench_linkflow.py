@@ -18,14 +18,16 @@ from collections.abc import Callable, Iterable
 
 import httpx
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from portal.integrations.linkflow.auth import TokenCache
 from portal.integrations.linkflow.client import LinkflowClient
 
 APP_KEY = "sandbox-linkflow-key"
-APP_SECRET = "sandbox-linkflow-secret"
+APP_SECRET = "sandbox-linkflow-secret"  # noqa: S105 - the sandbox's demo app
 RSS_LIMIT_MB = 150
+# sandbox.linkflow.state: the seeded group holding `big_group_members` contacts.
+BIG_GROUP = "全量会员"
 
 
 def rss_mb() -> float:
@@ -96,7 +98,7 @@ class Command(BaseCommand):
         client = LinkflowClient(
             http=http, app_key=APP_KEY, app_secret=APP_SECRET, cache=TokenCache()
         )
-        group_id = self._big_group(client, contacts)
+        group_id = self._big_group(client)
         token = client.token().token
 
         rows = []
@@ -138,13 +140,13 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _big_group(client: LinkflowClient, contacts: int) -> int:
-        groups = sorted(client.groups() or [], key=lambda g: g["id"])
-        sizes = []
-        for group in groups:
-            first = client.group_members(group_id=group["id"], size=500)
-            sizes.append((len(first), group["id"]))
-        return max(sizes)[1]
+    def _big_group(client: LinkflowClient) -> int:
+        """The group the sandbox fills with `big_group_members` members (the `name` filter
+        is a substring match, hence the exact comparison)."""
+        found = [g["id"] for g in client.groups(name=BIG_GROUP) or [] if g["name"] == BIG_GROUP]
+        if not found:
+            raise CommandError(f"the sandbox has no group {BIG_GROUP!r}")
+        return found[0]
 
     @staticmethod
     def _bare_contacts(http: httpx.Client, token: str) -> Iterable:
