@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
-from brands.models import Brand
+from brands.models import Brand, BrandUser
 
 PREVIEW_SESSION_KEY = "preview_brand"
 # Preview sessions may still change the language or leave.
@@ -44,7 +44,11 @@ class BrandContextMiddleware:
     def _resolve(request) -> tuple[Brand | None, str | None]:
         user = request.user
         if user.is_authenticated:
-            brand_user = getattr(user, "brand_user", None)
+            # One query for the link and its brand (every page pays for this one).
+            with scopes_disabled():
+                brand_user = (
+                    BrandUser.objects.select_related("brand").filter(user_id=user.pk).first()
+                )
             if brand_user is not None:
                 return brand_user.brand, "member"
             return None, None

@@ -683,11 +683,24 @@ class WechatForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["instance"].queryset = CrowdInstance.objects.filter(
-            status=InstanceStatus.GENERATED
-        ).exclude(package_id="")
-        self.fields["openid_package"].queryset = OpenIdPackage.objects.filter(
-            status=OpenIdPackage.Status.READY, count__gt=0
+
+        # The newest generated packages and openId packages (a brand collects thousands),
+        # plus the ones already chosen (initial or posted).
+        def chosen(name: str) -> list[int]:
+            values = (self.initial.get(name), self.data.get(name))
+            return [int(v) for v in values if str(v or "").isdigit()]
+
+        generated = CrowdInstance.objects.filter(status=InstanceStatus.GENERATED).exclude(
+            package_id=""
+        )
+        newest = generated.order_by("-created_at", "-id").values("pk")[:REACH_CHOICES]
+        self.fields["instance"].queryset = generated.filter(
+            Q(pk__in=newest) | Q(pk__in=chosen("instance"))
+        )
+        ready = OpenIdPackage.objects.filter(status=OpenIdPackage.Status.READY, count__gt=0)
+        newest_ready = ready.order_by("-created_at", "-id").values("pk")[:REACH_CHOICES]
+        self.fields["openid_package"].queryset = ready.filter(
+            Q(pk__in=newest_ready) | Q(pk__in=chosen("openid_package"))
         )
 
     def urls(self) -> list[str]:
@@ -828,9 +841,10 @@ def wechat_overview(request: HttpRequest) -> HttpResponse:
 
 def _openid_initial(request: HttpRequest) -> dict:
     """`?openid_package=<id>` (from the package's page) chooses pack type 3 and the package."""
-    package = OpenIdPackage.objects.filter(
-        pk=_int(request.GET.get("openid_package"), 0), status=OpenIdPackage.Status.READY
-    ).first()
+    package_id = _int(request.GET.get("openid_package"), 0)
+    if not package_id:
+        return {}
+    package = OpenIdPackage.objects.filter(pk=package_id, status=OpenIdPackage.Status.READY).first()
     if package is None:
         return {}
     return {"pack_type": WechatCampaign.PackType.UPLOAD_OPENID, "openid_package": package.pk}
