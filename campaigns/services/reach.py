@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from brands.models import Brand
 from campaigns.models import Reach, ReachType
@@ -17,7 +18,7 @@ from campaigns.writeback import writeback_for_reach
 from crowds.conditions import Violation
 from crowds.models import CrowdInstance
 from portal.integrations.jdcloud import types as jd
-from portal.integrations.jdcloud.errors import JDCloudError
+from portal.integrations.jdcloud.errors import JDCloudError, JDCloudRejected, JDCloudTransportError
 from portal.integrations.jdcloud.factory import jdcloud_client
 
 # Spec 获取短信签名列表: the public domain has one signature, 【京东】.
@@ -230,20 +231,45 @@ def reach_send(*, brand: Brand, instance: CrowdInstance, request: ReachRequest, 
         cost=preflight.cost,
         created_by=user,
     )
+    client = jdcloud_client(brand_id=brand.pk)
     try:
-        jdcloud_client(brand_id=brand.pk).crowd_instance_reach(
-            package_id=instance.package_id, reach=_jd_reach(request)
-        )
+        client.crowd_instance_reach(package_id=instance.package_id, reach=_jd_reach(request))
     except JDCloudError as exc:
+        # A reach is never re-sent by us. When its answer was lost (timeout, 5xx) or JD says
+        # the package was already reached (a retry of a reach whose answer was lost), JD's
+        # send results tell whether it went out: then it is recorded as sent, not failed.
+        already = isinstance(exc, JDCloudRejected) and ALREADY_REACHED in (exc.msg or "")
+        if (isinstance(exc, JDCloudTransportError) or already) and _was_reached(client, instance):
+            reach.jd_msg = str(
+                _("JD Cloud's answer was lost; its send results show the package was reached.")
+            )
+            return _sent(reach, extra=["jd_msg"])
         reach.status = Reach.Status.FAILED
         reach.jd_code = str(getattr(exc, "code", "") or getattr(exc, "http_status", "") or "")
         reach.jd_msg = getattr(exc, "msg", "") or str(exc)
         reach.save(update_fields=["status", "jd_code", "jd_msg"])
         writeback_for_reach(reach=reach)
         return reach
-    reach.status = Reach.Status.SENT
     reach.jd_code = "0"
+    return _sent(reach, extra=["jd_code"])
+
+
+# JD's refusal of a second reach of one package (spec: 一个人群包只能触达一次).
+ALREADY_REACHED = "已触达"
+
+
+def _was_reached(client, instance: CrowdInstance) -> bool:
+    """Whether JD holds send results for the package (it answers 未触达 otherwise)."""
+    try:
+        client.sms_result(package_id=instance.package_id)
+    except JDCloudError:
+        return False
+    return True
+
+
+def _sent(reach: Reach, *, extra: list[str]) -> Reach:
+    reach.status = Reach.Status.SENT
     reach.sent_at = timezone.now()
-    reach.save(update_fields=["status", "jd_code", "sent_at"])
+    reach.save(update_fields=["status", "sent_at", *extra])
     writeback_for_reach(reach=reach)
     return reach

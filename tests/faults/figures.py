@@ -42,8 +42,6 @@ ORDER = (
 # Weaknesses the suite meets but does not fail on: each has an xfail(strict=True) test that
 # fails until it is fixed, and an entry in the report of issue 9.
 KNOWN = {
-    "reach-answer-lost": "a reach whose answer was lost is shown as failed although JD sent it; "
-    "the retry is refused (tests/faults/test_lost_answers.py)",
     "writeback-refusals-final": "contacts Linkflow refused in a write-back cannot be written "
     "again (tests/faults/test_lost_answers.py)",
 }

@@ -331,8 +331,9 @@ def jd_reached(package_id: str) -> bool:
 
 
 def reach_part(world: World, part: CrowdInstance) -> str | None:
-    """Reach a package by SMS: "sent", or "known" when the retry was refused because JD
-    had sent the first try, whose answer was lost (a known weakness), or None (lost)."""
+    """Reach a package by SMS: "sent", or None (lost). A reach whose answer was lost is
+    recorded as sent once JD's send results show it went out (fixed weakness: it was shown
+    failed and the retry refused; a regression fails here on the KNOWN check)."""
     action = f"{part.crowd.name} {part.name}: reach"
 
     def failure(reach: Reach) -> str | None:

@@ -104,12 +104,6 @@ def reachable_part(jd_brand, control):
     return part
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="campaigns.services.reach.reach_send records a timed-out /crowd/instance/reach as "
-    "failed although JD sent it; the retry is refused (already reached) and the portal never "
-    "learns the package was reached",
-)
 def test_a_reach_whose_answer_was_lost_is_recorded_as_sent(
     jd_brand, reachable_part, control, short_timeouts
 ):
