@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -237,10 +238,14 @@ def crowd_import(*, brand: Brand, page_size: int = 50) -> int:
 
 
 def _start_polling(instance: CrowdInstance) -> None:
+    """Start the poll chain once the row is committed. Its first task books the first look
+    (`instance_poll(first_look=True)`), with the settings of the worker that runs it."""
     from crowds.tasks import poll_instance
 
     transaction.on_commit(
-        lambda: poll_instance.delay(instance_id=instance.pk, brand_id=instance.brand_id)
+        lambda: poll_instance.delay(
+            instance_id=instance.pk, brand_id=instance.brand_id, first_look=True
+        )
     )
 
 
@@ -496,26 +501,82 @@ def instance_save_as(*, instance: CrowdInstance, name: str, description: str = "
 # --- Polling ---------------------------------------------------------------------------
 
 
-def poll_delay_seconds(poll_count: int, jitter: float) -> float:
-    """Exponential backoff with jitter: 2, 4, 8 … s, capped, times the jitter factor."""
-    base = settings.CROWD_POLL_INITIAL_SECONDS * (2 ** min(poll_count, 16))
-    return min(base, settings.CROWD_POLL_MAX_SECONDS) * jitter
+# The policy (measured by `manage.py bench_polling`). JD's answer carries no progress and
+# no estimate (spec 获取人群对象实例详情: status and sizes only), so what is known is the time
+# since the package was asked for and how long JD usually takes. Looking before JD is
+# likely done costs calls and gains nothing; looking rarely after costs detection lag. So:
+# the first look when JD should be done (CROWD_POLL_FIRST_SECONDS, mean + half a spread),
+# then densely where the rest most likely finish (CROWD_POLL_INITIAL_SECONDS), then wider
+# in the tail: each wait is half the time already waited past the first look, capped.
+POLL_TAIL_GROWTH = 0.5
+# A look this close to the first look's time (its jitter) counts as the first look.
+_FIRST_LOOK_SLACK = 0.9
+# Packages made from a generated one exist at JD at once (the sandbox makes them so): the
+# first look is immediate, and should JD still be generating, the schedule goes on from there.
+LOOK_AT_ONCE = (InstanceOrigin.SAVE_AS, InstanceOrigin.FILTER, InstanceOrigin.SPLIT)
+_random = random.SystemRandom()
 
 
-def instance_poll(*, instance_id: int, jitter: float = 1.0) -> CrowdInstance:
+def poll_jitter() -> float:
+    """±2 %: spreads the looks of packages asked for together (a burst of calls at JD)
+    without blurring a schedule whose point is to look at the right moment."""
+    return _random.uniform(0.98, 1.02)
+
+
+def poll_delay_seconds(*, elapsed: float, jitter: float = 1.0) -> float:
+    """Seconds from now to the next look at a package generating for `elapsed` seconds:
+    FIRST, then FIRST + INITIAL, then waits of half the time waited past FIRST (at least
+    INITIAL, at most MAX): 63, 67, 71, 75, 81, 90, 103.5 … s with the defaults. No wait
+    exceeds MAX, the first one included."""
+    longest = settings.CROWD_POLL_MAX_SECONDS
+    first = _first_look_seconds()
+    if elapsed < first * _FIRST_LOOK_SLACK:
+        delay = first - elapsed
+    else:
+        waited = max(elapsed - first, 0.0)
+        delay = min(max(settings.CROWD_POLL_INITIAL_SECONDS, POLL_TAIL_GROWTH * waited), longest)
+    return delay * jitter
+
+
+def _first_look_seconds() -> float:
+    return min(settings.CROWD_POLL_FIRST_SECONDS, settings.CROWD_POLL_MAX_SECONDS)
+
+
+def _book_first_look(instance: CrowdInstance, now, jitter: float) -> CrowdInstance:
+    """The chain's first task, before JD can be done: book the first look instead of
+    asking. Of two copies of that task, one books (compare-and-set on `next_poll_at`)."""
+    first_look = instance.created_at + timedelta(seconds=_first_look_seconds() * jitter)
+    booked = CrowdInstance.objects.filter(
+        pk=instance.pk,
+        status=InstanceStatus.GENERATING,
+        poll_count=0,
+        next_poll_at=instance.next_poll_at,
+    ).update(next_poll_at=first_look, updated_at=now)
+    instance.refresh_from_db()
+    instance.polled = bool(booked)
+    return instance
+
+
+def instance_poll(*, instance_id: int, jitter: float = 1.0, first_look: bool = False):
     """One poll of `/crowd/instance/status/{package_id}`, safe to run twice.
 
     Runs only when the instance is generating and its poll is due (a duplicate arriving
     early does nothing), applies a final status with a guarded update (at most once),
-    and otherwise books the next poll time, which the caller schedules."""
+    and otherwise books the next poll time, which the caller schedules (`polled`: this
+    call booked it). `first_look` (a chain's first task): book the first look rather
+    than ask JD before it can be done."""
     instance = CrowdInstance.objects.select_related("brand").get(pk=instance_id)
-    instance.polled = False  # whether this call asked JD (and so owns the next poll)
+    instance.polled = False
     now = timezone.now()
     if instance.status != InstanceStatus.GENERATING or instance.stuck:
         return instance
     tolerance = timedelta(seconds=1)
     if instance.next_poll_at and instance.next_poll_at > now + tolerance:
         return instance  # another poll chain owns this instance
+    if first_look and not instance.poll_count and instance.origin not in LOOK_AT_ONCE:
+        elapsed = (now - instance.created_at).total_seconds()
+        if elapsed < _first_look_seconds() * _FIRST_LOOK_SLACK:
+            return _book_first_look(instance, now, jitter)
     if (now - instance.created_at).total_seconds() > settings.CROWD_POLL_GIVE_UP_SECONDS:
         CrowdInstance.objects.filter(pk=instance.pk, status=InstanceStatus.GENERATING).update(
             stuck=True, next_poll_at=None, updated_at=now
@@ -550,7 +611,7 @@ def instance_poll(*, instance_id: int, jitter: float = 1.0) -> CrowdInstance:
             instance.refresh_from_db()
             instance.polled = polled
             return instance
-    delay = poll_delay_seconds(instance.poll_count, jitter)
+    delay = poll_delay_seconds(elapsed=(now - instance.created_at).total_seconds(), jitter=jitter)
     CrowdInstance.objects.filter(pk=instance.pk, status=InstanceStatus.GENERATING).update(
         **changes, next_poll_at=now + timedelta(seconds=delay), updated_at=now
     )

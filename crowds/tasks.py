@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 from celery import shared_task
 from django_scopes import scopes_disabled
 
@@ -11,17 +9,20 @@ from brands.tenancy import brand_task
 from crowds import services
 from crowds.models import InstanceStatus
 
-_jitter = random.SystemRandom()
-
 
 @shared_task(name="crowds.poll_instance")
 @brand_task
-def poll_instance(*, instance_id: int, brand_id: int) -> str:
+def poll_instance(*, instance_id: int, brand_id: int, first_look: bool = False) -> str:
     """Poll one instance; re-schedule itself while it is generating (a poll is one short
-    task re-scheduled, never a sleeping loop)."""
-    instance = services.instance_poll(instance_id=instance_id, jitter=_jitter.uniform(0.8, 1.2))
+    task re-scheduled, never a sleeping loop). The chain's first task (`first_look`)
+    books the first look: JD needs a while. Only a call that booked sends the next poll:
+    a duplicate turned away as early must not start a second chain."""
+    instance = services.instance_poll(
+        instance_id=instance_id, jitter=services.poll_jitter(), first_look=first_look
+    )
     if (
-        instance.status == InstanceStatus.GENERATING
+        instance.polled
+        and instance.status == InstanceStatus.GENERATING
         and not instance.stuck
         and instance.next_poll_at
     ):

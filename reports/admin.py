@@ -29,10 +29,11 @@ class ReportRowAdmin(admin.ModelAdmin):
         "pay_amount",
         "top5_malformed",
     )
-    list_filter = ("report_type", "reach_type", "top5_malformed", "brand")
+    # The report day as a filter, not a date_hierarchy: the hierarchy's bar is a DISTINCT
+    # over every row's year / month / day on each page view (a pull adds a row per package).
+    list_filter = ("report_date", "report_type", "reach_type", "top5_malformed", "brand")
     list_select_related = ("brand",)
     search_fields = ("package_id", "brand__name", "brand__master_id")
-    date_hierarchy = "report_date"
     inlines = [TopSkuInline]
     actions = ["repull"]
 
@@ -48,5 +49,6 @@ class ReportRowAdmin(admin.ModelAdmin):
             except JDCloudError as exc:
                 self.message_user(request, f"{row.brand} {day}: {exc}", messages.ERROR)
         self.message_user(request, _("%(count)d brand-days pulled again.") % {"count": len(done)})
+
 
 import reports.cdp.admin  # noqa: E402, F401 - registers the Linkflow report admin

@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -14,7 +19,8 @@ from rest_framework.response import Response
 from crowds.models import CrowdInstance
 from portal.integrations.jdcloud.errors import JDCloudError
 from reports import services
-from reports.models import AMOUNT_METRICS, COUNT_METRICS, ReportRow, TopSku
+from reports.models import AMOUNT_METRICS, COUNT_METRICS, TOP5_FIELDS, ReportRow
+from reports.parsing import top5_entries
 from reports.uplift import split_uplift
 
 
@@ -23,14 +29,15 @@ class JDFailed(APIException):
     default_code = "jdcloud_failed"
 
 
-class TopSkuOutput(serializers.ModelSerializer):
-    class Meta:
-        model = TopSku
-        fields = ["metric", "rank", "sku_id", "value"]
+class TopSkuOutput(serializers.Serializer):
+    metric = serializers.CharField()
+    rank = serializers.IntegerField()
+    sku_id = serializers.CharField()
+    value = serializers.DecimalField(max_digits=16, decimal_places=2)
 
 
 class ReportRowOutput(serializers.ModelSerializer):
-    top_skus = TopSkuOutput(many=True, read_only=True)
+    top_skus = serializers.SerializerMethodField()
 
     class Meta:
         model = ReportRow
@@ -49,6 +56,17 @@ class ReportRowOutput(serializers.ModelSerializer):
             "top_skus",
             "pulled_at",
         ]
+
+    @extend_schema_field(TopSkuOutput(many=True))
+    def get_top_skus(self, row: ReportRow) -> list[dict]:
+        """Each readable top-5 list's entries, lists in the spec's order, by rank."""
+        top5 = row.top5 or {}
+        entries = [
+            {"metric": name, "rank": e.rank, "sku_id": e.sku_id, "value": e.value}
+            for name in TOP5_FIELDS
+            for e in top5_entries(top5.get(name, ""))
+        ]
+        return TopSkuOutput(entries, many=True).data
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -69,7 +87,7 @@ class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return ReportRow.objects.none()
         params = self.request.query_params
-        rows = ReportRow.objects.prefetch_related("top_skus")
+        rows = ReportRow.objects.all()
         if params.get("package_id"):
             rows = rows.filter(package_id=params["package_id"])
         if params.get("report_type"):

@@ -1,5 +1,6 @@
 """JD Cloud's daily marketing reports (spec: 报表相关 `/report`), one row per
-(brand, package, day, report type), with the top-5 SKU strings parsed into ranked rows."""
+(brand, package, day, report type), with its top-5 SKU lists parsed into ranked entries
+kept on the row (`top5`): a pull writes one row per package, never 35 more."""
 
 from __future__ import annotations
 
@@ -47,7 +48,10 @@ class ReportType(models.TextChoices):
 
 
 class ReportRow(models.Model):
-    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="report_rows")
+    # No index of its own: the unique constraint's index starts with the brand.
+    brand = models.ForeignKey(
+        "brands.Brand", on_delete=models.CASCADE, related_name="report_rows", db_index=False
+    )
     package_id = models.CharField(_("package ID"), max_length=64)
     report_date = models.DateField(_("report date"))
     report_type = models.CharField(_("report type"), max_length=10, choices=ReportType.choices)
@@ -79,7 +83,12 @@ class ReportRow(models.Model):
     coupon_amount = models.DecimalField(
         _("coupon amount"), max_digits=16, decimal_places=2, default=0
     )
-    top5_raw = models.JSONField(_("top-5 strings as sent"), default=dict, blank=True)
+    # {"browse_sku_top5": "1_100003730605_918*2_100004121021_26*…", …}: each readable list
+    # in the spec's notation, its entries put in rank order (reports.parsing.top5_entries
+    # reads them).
+    top5 = models.JSONField(_("top-5 lists"), default=dict, blank=True)
+    # The lists that could not be read, as sent.
+    top5_raw = models.JSONField(_("top-5 strings not readable"), default=dict, blank=True)
     top5_malformed = models.BooleanField(_("top-5 not readable"), default=False)
     pulled_at = models.DateTimeField(_("pulled at"), auto_now=True)
 
@@ -95,16 +104,18 @@ class ReportRow(models.Model):
                 name="report_row_unique",
             )
         ]
-        indexes = [
-            models.Index(fields=["brand", "report_date", "report_type"]),
-            models.Index(fields=["brand", "package_id", "report_date"]),
-        ]
+        # Lookups by package use the unique constraint's index (brand, package_id, …).
+        indexes = [models.Index(fields=["brand", "report_date", "report_type"])]
 
     def __str__(self) -> str:
         return f"{self.package_id} {self.report_date} {self.report_type}"
 
 
 class TopSku(models.Model):
+    """Superseded by `ReportRow.top5`: nothing writes these rows any more (a pull wrote 35
+    per report row). Kept only while the admin's inline still names the model; to be
+    dropped with it."""
+
     row = models.ForeignKey(ReportRow, on_delete=models.CASCADE, related_name="top_skus")
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
     metric = models.CharField(_("list"), max_length=24)
@@ -124,5 +135,6 @@ class TopSku(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} #{self.rank} {self.sku_id}"
+
 
 from reports.cdp.models import *  # noqa: E402, F403 - Linkflow reports (reports.cdp)

@@ -34,8 +34,8 @@ from portal.integrations.jdcloud.errors import JDCloudError
 from portal.integrations.jdcloud.factory import jdcloud_client
 from reports import services
 from reports.csv_export import csv_filename, csv_response
-from reports.models import AMOUNT_METRICS, COUNT_METRICS, TOP5_FIELDS, ReportRow, ReportType, TopSku
-from reports.parsing import parse_top5
+from reports.models import AMOUNT_METRICS, COUNT_METRICS, TOP5_FIELDS, ReportRow, ReportType
+from reports.parsing import TopEntry, top5_entries
 from reports.uplift import Comparison, split_uplift
 
 PAGE_SIZE = 50
@@ -443,23 +443,14 @@ def report_request(request: HttpRequest, package_id: str) -> HttpResponse:
 def _unreadable_top5(row: ReportRow) -> list[tuple[str, str, str]]:
     """(field, its label, the string as JD sent it) for each list of the row that does
     not parse; the store kept them raw (reports.parsing)."""
-    unreadable = []
-    for name in TOP5_FIELDS:
-        text = (row.top5_raw or {}).get(name)
-        if not text:
-            continue
-        try:
-            parse_top5(text)
-        except ValueError:
-            unreadable.append((name, str(TOP5_LABELS[name]), text))
-    return unreadable
+    raw = row.top5_raw or {}
+    return [(name, str(TOP5_LABELS[name]), raw[name]) for name in TOP5_FIELDS if raw.get(name)]
 
 
 def _top_lists(row: ReportRow | None, unreadable: dict[str, str]) -> list[dict]:
-    by_metric: dict[str, list[TopSku]] = {}
+    by_metric: dict[str, list[TopEntry]] = {}
     if row is not None:
-        for sku in TopSku.objects.filter(row=row).order_by("metric", "rank"):
-            by_metric.setdefault(sku.metric, []).append(sku)
+        by_metric = {name: top5_entries(text) for name, text in (row.top5 or {}).items()}
     return [
         {
             "field": name,
@@ -622,6 +613,8 @@ def package_report(request: HttpRequest, package_id: str) -> HttpResponse:
             "report_types": ReportType.choices,
             "available_types": sorted(coverage),
             "rows": rows,
+            # The charts and totals cover the whole period; the table of days is paged.
+            "page_obj": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
             "latest": latest,
             "totals": totals,
             "conversion_percent": _percent(_ratio(totals["pay_pins"], totals["delivered_num"])),

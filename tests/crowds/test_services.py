@@ -138,6 +138,85 @@ def test_instance_polling_is_idempotent_and_applies_the_final_status_once(jd_bra
     assert services.instance_poll(instance_id=instance.pk).poll_count == done.poll_count
 
 
+def test_the_poll_schedule_looks_when_jd_should_be_done_then_densely_then_wider(settings):
+    settings.CROWD_POLL_FIRST_SECONDS = 63
+    settings.CROWD_POLL_INITIAL_SECONDS = 4
+    settings.CROWD_POLL_MAX_SECONDS = 90
+    looks, elapsed = [], 0.0
+    for _ in range(12):
+        elapsed += services.poll_delay_seconds(elapsed=elapsed)
+        looks.append(elapsed)
+
+    assert looks[:7] == [63, 67, 71, 75, 81, 90, 103.5]
+    assert looks[-1] - looks[-2] == 90  # the tail: never more than MAX apart
+    # A look made early (a re-poll, a derived package) waits for the first look's time;
+    # one inside the first look's jitter counts as the first look.
+    assert services.poll_delay_seconds(elapsed=10) == 53
+    assert services.poll_delay_seconds(elapsed=61.8) == 4
+    assert services.poll_delay_seconds(elapsed=0, jitter=1.02) == pytest.approx(64.26)
+    # No wait exceeds MAX, the first one included (a worker test runs on MAX = 1 s).
+    settings.CROWD_POLL_MAX_SECONDS = 1
+    assert services.poll_delay_seconds(elapsed=0) == 1
+
+
+def test_a_poll_chain_starts_by_booking_the_first_look_when_jd_should_be_done(
+    jd_brand, control, monkeypatch, django_capture_on_commit_callbacks
+):
+    from crowds import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.poll_instance, "delay", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(tasks.poll_instance, "apply_async", lambda **kwargs: sent.append(kwargs))
+    crowd = services.crowd_create(brand=jd_brand, name="a", condition=PUBLIC_CONDITION)
+    with django_capture_on_commit_callbacks(execute=True):
+        instance = services.instance_create(crowd=crowd)
+    assert sent == [{"instance_id": instance.pk, "brand_id": jd_brand.pk, "first_look": True}]
+
+    tasks.poll_instance(**sent[0])  # the chain's first task: books, asks nothing
+    tasks.poll_instance(**sent[0])  # the same message again: books nothing more
+
+    instance.refresh_from_db()
+    assert instance.poll_count == 0
+    wait = (instance.next_poll_at - instance.created_at).total_seconds()
+    assert 63 * 0.98 <= wait <= 63 * 1.02
+    assert sent[1:] == [
+        {
+            "kwargs": {"instance_id": instance.pk, "brand_id": jd_brand.pk},
+            "eta": instance.next_poll_at,
+        }
+    ]
+    assert not control.get(
+        "/requests", params={"path": f"/crowd/instance/status/{instance.package_id}"}
+    ).json()["requests"]
+
+    # A package made from a generated one is there at once: its first task asks at once.
+    control.post("/clock/advance", json={"seconds": 61})
+    CrowdInstance.objects.filter(pk=instance.pk).update(next_poll_at=None)  # the booked time
+    generated = services.instance_poll(instance_id=instance.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.instance_save_as(instance=generated, name="另存")
+    copy = CrowdInstance.objects.get(origin=InstanceOrigin.SAVE_AS)
+    assert tasks.poll_instance(**sent[-1]) == InstanceStatus.GENERATED
+    copy.refresh_from_db()
+    assert copy.poll_count == 1
+
+
+def test_a_poll_turned_away_as_early_does_not_start_a_second_chain(jd_brand, control, monkeypatch):
+    from crowds import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.poll_instance, "apply_async", lambda **kwargs: sent.append(kwargs))
+    crowd = services.crowd_create(brand=jd_brand, name="a", condition=PUBLIC_CONDITION)
+    instance = services.instance_create(crowd=crowd)
+
+    tasks.poll_instance(instance_id=instance.pk, brand_id=jd_brand.pk)  # asks JD, books next
+    tasks.poll_instance(instance_id=instance.pk, brand_id=jd_brand.pk)  # a duplicate: early
+
+    instance.refresh_from_db()
+    assert instance.poll_count == 1
+    assert [message["eta"] for message in sent] == [instance.next_poll_at]
+
+
 def test_a_failed_generation_is_recorded(jd_brand, control):
     control.post("/config", json={"instance_failure_rate": 1.0})
     crowd = services.crowd_create(brand=jd_brand, name="a", condition=PUBLIC_CONDITION)

@@ -8,8 +8,8 @@ import pytest
 
 from crowds import services as crowd_services
 from reports import services
-from reports.models import ReportRow, TopSku
-from reports.parsing import parse_row, parse_top5
+from reports.models import ReportRow
+from reports.parsing import parse_row, parse_top5, read_row, top5_canonical, top5_entries
 from reports.uplift import Arm, compare, split_uplift
 
 # The spec's example row (获取人群营销报表), with its top-5 strings as published.
@@ -72,6 +72,46 @@ def test_the_specs_example_row_is_read_with_ranked_top5():
 def test_malformed_top5_strings_raise(text):
     with pytest.raises(ValueError):
         parse_top5(text)
+    with pytest.raises(ValueError):
+        top5_canonical(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SPEC_ROW["browse_sku_top5"],  # in order: the fast path keeps it as is
+        SPEC_ROW["ord_qtty_top5"],  # out of order: sorted as text
+        "3_c_3*1_a_1*2_b_2",
+        "1_a_1*3_c_3",  # a rank missing: the general path
+        "2_b_2.50*10_j_1*1_a_0",  # ranks of two digits
+        " 1_a_1 * 2_b_2 *",  # blanks and a trailing separator
+        "1_a_1e3*2_b_-4",  # values the fast path leaves to the general one
+        "1_SKU-9_7",
+    ],
+    ids=str,
+)
+def test_canonical_lists_hold_the_entries_of_parse_top5_in_rank_order(text):
+    canonical = top5_canonical(text)
+
+    assert top5_entries(canonical) == parse_top5(text)
+    assert top5_canonical(canonical) == canonical
+
+
+def test_read_row_gives_column_values_and_refuses_what_no_column_holds():
+    record = read_row({**SPEC_ROW, "pv": "12", "uv": 1.0, "ord_amount": 2.675}, report_type="click")
+    values = dict(zip(("package_id", "report_type", "reach_type"), record, strict=False))
+    assert values == {
+        "package_id": "package_id",
+        "report_type": "click",
+        "reach_type": "SMSPRIVATE",
+    }
+    assert record[5:7] == (12, 1)  # pv, uv
+    assert "2.68" in record  # ord_amount: rounded half away from zero, as PostgreSQL does
+    for bad in ({"pv": 2**63}, {"ord_amount": "1e20"}, {"pv": "很多"}, {"report_type": "x"}):
+        with pytest.raises((ValueError, ArithmeticError)):
+            read_row({**SPEC_ROW, **bad}, report_type="click")
+    with pytest.raises(ValueError):
+        read_row({**SPEC_ROW, "package_id": "p" * 65}, report_type="click")
 
 
 @pytest.mark.django_db
@@ -97,14 +137,69 @@ def test_storing_is_idempotent_and_a_malformed_row_never_breaks_the_pull(brand):
         assert first == again == {"stored": 2, "skipped": 1, "malformed_top5": 1}
         assert ReportRow.objects.count() == 2
         flagged = ReportRow.objects.get(package_id="p2")
-        assert flagged.top5_malformed and flagged.top5_raw["browse_sku_top5"] == "不是榜单"
-        assert TopSku.objects.filter(row=flagged, metric="browse_sku_top5").count() == 0
-        assert TopSku.objects.filter(row__package_id="package_id").count() == 35
+        assert flagged.top5_malformed and flagged.top5_raw == {"browse_sku_top5": "不是榜单"}
+        assert "browse_sku_top5" not in flagged.top5 and len(flagged.top5) == 6
+        whole = ReportRow.objects.get(package_id="package_id")
+        assert whole.top5_raw == {} and not whole.top5_malformed
+        assert sum(len(top5_entries(text)) for text in whole.top5.values()) == 35
+        assert whole.top5["ord_qtty_top5"].startswith(
+            "1_4070763_145*2_4838712_84*3_100003498910_81"
+        )
         # A re-pull with fewer rows replaces the day.
         services.report_rows_store(
             brand=brand, report_date=DAY, report_type="click", raw_rows=[SPEC_ROW]
         )
         assert list(ReportRow.objects.values_list("package_id", flat=True)) == ["package_id"]
+
+
+@pytest.mark.django_db
+def test_a_package_listed_twice_keeps_its_last_row(brand):
+    from django_scopes import scope
+
+    first = {**SPEC_ROW, "pv": 1, "browse_sku_top5": "坏的"}
+    last = {**SPEC_ROW, "pv": 7}
+    with scope(brand=brand):
+        result = services.report_rows_store(
+            brand=brand, report_date=DAY, report_type="click", raw_rows=[first, SPEC_ROW, last]
+        )
+
+        assert result == {"stored": 1, "skipped": 0, "malformed_top5": 0}
+        (row,) = ReportRow.objects.all()
+        assert row.pv == 7 and not row.top5_malformed and len(row.top5) == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_stores_of_one_day_at_once_both_complete(brand):
+    """The daily pull and a re-pull on demand may store the same day together."""
+    import threading
+
+    from django.db import connection
+    from django_scopes import scope
+
+    rows = [{**SPEC_ROW, "package_id": f"p{n}"} for n in range(300)]
+    start, errors = threading.Barrier(2), []
+
+    def store():
+        try:
+            start.wait(timeout=10)
+            with scope(brand=brand):
+                services.report_rows_store(
+                    brand=brand, report_date=DAY, report_type="click", raw_rows=rows
+                )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=store) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not errors, errors
+    with scope(brand=brand):
+        assert ReportRow.objects.count() == 300
 
 
 def arm(name, people, converted, reached=True, ord_amount=0, pay_amount=0):
