@@ -6,14 +6,7 @@ from django_scopes import scope
 
 from portal.integrations.jdcloud.errors import JDCloudError
 from reports import services
-from reports.models import ReportRow, TopSku
-
-
-class TopSkuInline(admin.TabularInline):
-    model = TopSku
-    extra = 0
-    fields = ("metric", "rank", "sku_id", "value")
-    readonly_fields = fields
+from reports.models import ReportRow
 
 
 @admin.register(ReportRow)
@@ -34,7 +27,7 @@ class ReportRowAdmin(admin.ModelAdmin):
     list_filter = ("report_date", "report_type", "reach_type", "top5_malformed", "brand")
     list_select_related = ("brand",)
     search_fields = ("package_id", "brand__name", "brand__master_id")
-    inlines = [TopSkuInline]
+    readonly_fields = ("top5", "top5_raw")
     actions = ["repull"]
 
     @admin.action(description=_("Pull these days again from JD Cloud"))
