@@ -1,5 +1,6 @@
 # The two commands: `make run` (portal + sandbox + worker + beat) and `make test`.
 # Both install what they need on a fresh Debian machine with Python 3.11.
+# `make verify` (long) adds the production path: the suite on PostgreSQL and Redis.
 
 PYTHON     ?= python3
 UV_VERSION := 0.13.9
@@ -14,9 +15,13 @@ APT_GET    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
-export WEB_PORT SANDBOX_PORT
+PYTEST_ARGS  ?=
+# API fuzzing: generated requests per operation (make verify runs 100).
+FUZZ_EXAMPLES ?= 5
+export FUZZ_EXAMPLES
+export WEB_PORT SANDBOX_PORT UV
 
-.PHONY: run test lint setup system-deps browser-deps messages static demo clean
+.PHONY: run test verify bench gates lint setup system-deps browser-deps messages static demo clean
 
 ## make run: set up, migrate, create demo accounts, start everything under honcho.
 run: setup .env
@@ -32,11 +37,32 @@ run: setup .env
 	@echo ""
 	$(VENV)/bin/honcho start
 
-## make test: set up (including Chromium for browser tests), lint, run the whole suite.
+## make test: set up (including Chromium for browser tests), lint, gates, the whole suite.
 test: setup browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest
+	bash scripts/gates
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## make verify: make test, a strict dependency audit, then the whole suite again on
+## PostgreSQL and Redis (installed and started when absent); prints the figures.
+verify:
+	FUZZ_EXAMPLES=100 bash scripts/verify
+
+## make bench: the five benchmarks of issue 10, each printing its figures beside the limit
+## (each also runs alone: see README). Installs wrk, redis-server and PostgreSQL when absent.
+bench: setup
+	@command -v wrk >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends wrk; }
+	@command -v redis-server >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends redis-server; }
+	$(PY) manage.py bench_callbacks
+	$(PY) manage.py bench_polling
+	DATABASE_URL=$$(bash scripts/postgres-up) $(PY) manage.py bench_reports
+	$(PY) manage.py bench_pages
+	$(PY) manage.py bench_linkflow --sandbox-url http://127.0.0.1:1
+
+## make gates: migrations, bandit and pip-audit only (scripts/gates).
+gates: setup
+	bash scripts/gates
 
 lint:
 	$(VENV)/bin/ruff check .

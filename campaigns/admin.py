@@ -81,4 +81,5 @@ class NoticeAdmin(admin.ModelAdmin):
 class SystemStateAdmin(admin.ModelAdmin):
     list_display = ("up", "reason", "checked_at")
 
+
 import campaigns.writeback_admin  # noqa: E402, F401 - registers the Linkflow admin

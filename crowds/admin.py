@@ -78,4 +78,5 @@ class CrowdInstanceAdmin(admin.ModelAdmin):
             request, _("%(count)d instances will be polled again.") % {"count": count}
         )
 
+
 import crowds.openid_admin  # noqa: E402, F401 - registers the Linkflow admin

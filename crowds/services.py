@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -557,22 +558,55 @@ def _book_first_look(instance: CrowdInstance, now, jitter: float) -> CrowdInstan
     return instance
 
 
+# The first key of the PostgreSQL advisory locks held while an instance is polled (the
+# second is the instance's id): "poll" in ASCII.
+_POLL_LOCK_CLASS = 0x706F6C6C
+
+
+@contextmanager
+def _poll_lock(instance_id: int) -> Iterator[bool]:
+    """Whether this caller may poll the instance now: on PostgreSQL, a session advisory
+    lock on it for the length of the poll, taken without waiting, so that of concurrent
+    pollers one asks JD and the others give up at once. Nothing is written to take it
+    and it goes with the connection, so a worker killed inside the poll leaves the poll
+    as it was, due for the next delivery or the sweeper. Other databases have no such
+    lock: there the guarded booking (`poll_count` as version) lets one poller apply."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_POLL_LOCK_CLASS, instance_id])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_POLL_LOCK_CLASS, instance_id])
+
+
+def _not_to_poll(instance: CrowdInstance, now) -> bool:
+    """Not generating, flagged stuck, or its poll not due yet (a duplicate arriving early:
+    another poll chain owns the instance)."""
+    if instance.status != InstanceStatus.GENERATING or instance.stuck:
+        return True
+    return bool(instance.next_poll_at and instance.next_poll_at > now + timedelta(seconds=1))
+
+
 def instance_poll(*, instance_id: int, jitter: float = 1.0, first_look: bool = False):
-    """One poll of `/crowd/instance/status/{package_id}`, safe to run twice.
+    """One poll of `/crowd/instance/status/{package_id}`, safe to run twice, or at once.
 
     Runs only when the instance is generating and its poll is due (a duplicate arriving
-    early does nothing), applies a final status with a guarded update (at most once),
-    and otherwise books the next poll time, which the caller schedules (`polled`: this
-    call booked it). `first_look` (a chain's first task): book the first look rather
-    than ask JD before it can be done."""
+    early does nothing) and, on PostgreSQL, only in the one caller holding the instance's
+    poll lock (concurrent pollers ask JD once); applies a final status or books the next
+    poll time with an update guarded by `poll_count`, so that one poller does, which the
+    caller then schedules (`polled`: this call booked it). `first_look` (a chain's first
+    task): book the first look rather than ask JD before it can be done."""
     instance = CrowdInstance.objects.select_related("brand").get(pk=instance_id)
     instance.polled = False
     now = timezone.now()
-    if instance.status != InstanceStatus.GENERATING or instance.stuck:
+    if _not_to_poll(instance, now):
         return instance
-    tolerance = timedelta(seconds=1)
-    if instance.next_poll_at and instance.next_poll_at > now + tolerance:
-        return instance  # another poll chain owns this instance
     if first_look and not instance.poll_count and instance.origin not in LOOK_AT_ONCE:
         elapsed = (now - instance.created_at).total_seconds()
         if elapsed < _first_look_seconds() * _FIRST_LOOK_SLACK:
@@ -583,21 +617,37 @@ def instance_poll(*, instance_id: int, jitter: float = 1.0, first_look: bool = F
         )
         instance.refresh_from_db()
         return instance
+    with _poll_lock(instance.pk) as held:
+        if not held:
+            return instance  # a concurrent poller is asking JD; it books the next poll
+        instance.refresh_from_db()  # as the lock holder finds it: a poll just made is seen
+        instance.polled = False
+        if _not_to_poll(instance, now):
+            return instance
+        return _poll(instance, now, jitter)
+
+
+def _poll(instance: CrowdInstance, now, jitter: float) -> CrowdInstance:
+    """Ask JD, then apply the answer or book the next poll, guarded by the `poll_count`
+    that was read: of two pollers that both asked (SQLite), one applies and books."""
     try:
         status = _client(instance.brand).crowd_instance_status(package_id=instance.package_id)
     except (JDCloudError, RemoteRejected) as exc:
         logger.info("status of %s unavailable: %s", instance.package_id, exc)
         status = None
-    changes: dict[str, Any] = {"poll_count": instance.poll_count + 1, "last_polled_at": now}
-    polled = True
+    unchanged = CrowdInstance.objects.filter(
+        pk=instance.pk, status=InstanceStatus.GENERATING, poll_count=instance.poll_count
+    )
+    changes: dict[str, Any] = {
+        "poll_count": instance.poll_count + 1,
+        "last_polled_at": now,
+        "updated_at": now,
+    }
     if status is not None and status.status in (
         jd.InstanceStatus.GENERATED,
         jd.InstanceStatus.FAILED,
     ):
-        done = CrowdInstance.objects.filter(
-            pk=instance.pk, status=InstanceStatus.GENERATING
-        ).update(
-            **changes,
+        changes.update(
             status=status.status,
             package_size=status.package_size,
             package_size_view=status.package_size_view,
@@ -605,18 +655,14 @@ def instance_poll(*, instance_id: int, jitter: float = 1.0, first_look: bool = F
             error="" if status.status == jd.InstanceStatus.GENERATED else "京东云生成人群包失败",
             completed_at=now,
             next_poll_at=None,
-            updated_at=now,
         )
-        if done:
-            instance.refresh_from_db()
-            instance.polled = polled
-            return instance
-    delay = poll_delay_seconds(elapsed=(now - instance.created_at).total_seconds(), jitter=jitter)
-    CrowdInstance.objects.filter(pk=instance.pk, status=InstanceStatus.GENERATING).update(
-        **changes, next_poll_at=now + timedelta(seconds=delay), updated_at=now
-    )
+    else:
+        elapsed = (now - instance.created_at).total_seconds()
+        delay = poll_delay_seconds(elapsed=elapsed, jitter=jitter)
+        changes["next_poll_at"] = now + timedelta(seconds=delay)
+    booked = unchanged.update(**changes)
     instance.refresh_from_db()
-    instance.polled = polled
+    instance.polled = bool(booked)
     return instance
 
 

@@ -15,6 +15,18 @@ logger = logging.getLogger(__name__)
 _MAX_TEXT = 20_000
 
 
+def _without_nul(value: Any) -> Any:
+    """`value` with every NUL character replaced by U+FFFD: PostgreSQL stores no NUL in
+    text nor its escape in jsonb, and a forged body full of them must still be logged."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def _storable(body: Any) -> Any:
     """A JSON-storable, masked, bounded version of a request or response body."""
     if body is None:
@@ -22,8 +34,8 @@ def _storable(body: Any) -> Any:
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     if isinstance(body, str):
-        return body[:_MAX_TEXT]
-    return mask(body)
+        return _without_nul(body[:_MAX_TEXT])
+    return _without_nul(mask(body))
 
 
 def record_call(
@@ -49,14 +61,14 @@ def record_call(
                 direction=direction,
                 system=system,
                 method=method.upper(),
-                endpoint=endpoint[:255],
+                endpoint=_without_nul(endpoint[:255]),
                 brand_id=brand_id,
                 http_status=http_status,
                 remote_code="" if remote_code is None else str(remote_code)[:32],
                 ok=ok,
                 duration_ms=max(0, int(duration_ms)),
                 attempt=attempt,
-                error=error[:_MAX_TEXT],
+                error=_without_nul(error[:_MAX_TEXT]),
                 request_body=_storable(request_body),
                 response_body=_storable(response_body),
             )

@@ -94,8 +94,9 @@ def _store_by_copy(rows: _Rows) -> None:
             "SELECT pg_advisory_xact_lock(hashtext(%s))",
             [f"reports:{rows.brand.pk}:{rows.report_date}:{rows.report_type}"],
         )
+        # _TABLE is the model's own table name, quoted; every value is a parameter.
         cursor.execute(
-            f"DELETE FROM {_TABLE} WHERE brand_id = %s AND report_date = %s"  # noqa: S608
+            f"DELETE FROM {_TABLE} WHERE brand_id = %s AND report_date = %s"  # noqa: S608  # nosec B608
             " AND report_type = %s",
             [rows.brand.pk, rows.report_date, rows.report_type],
         )
@@ -106,8 +107,9 @@ def _store_by_copy(rows: _Rows) -> None:
                 write(record)
         if rows.later:  # a package listed twice: its last row replaces the first
             for package_id in rows.later:
+                # As above: the model's own table name; every value is a parameter.
                 cursor.execute(
-                    f"DELETE FROM {_TABLE} WHERE brand_id = %s AND report_date = %s"  # noqa: S608
+                    f"DELETE FROM {_TABLE} WHERE brand_id = %s AND report_date = %s"  # noqa: S608  # nosec B608
                     " AND package_id = %s AND report_type = %s",
                     [rows.brand.pk, rows.report_date, package_id, rows.report_type],
                 )

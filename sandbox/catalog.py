@@ -298,7 +298,7 @@ def news_items(master_id: str, count: int, latest: datetime) -> list[dict]:
             "digest": f"{title}——点击查看详情",
             "showCoverPic": index % 3 == 0,
             "url": f"http://mp.weixin.qq.com/s?__biz=MzI3Nzg4MzEyNg==&mid={100000100 + index}"
-            f"&idx=1&sn={hashlib.md5(media_id.encode()).hexdigest()}#rd",  # noqa: S324 - an id
+            f"&idx=1&sn={hashlib.md5(media_id.encode(), usedforsecurity=False).hexdigest()}#rd",
             "needOpenComment": index % 4 == 1,
             "onlyFansCanComment": False,
         }

@@ -364,7 +364,7 @@ class SandboxState:
     ) -> Brand:
         brand = self.brands.get(master_id)
         if brand is None:
-            digest = hashlib.md5(master_id.encode()).hexdigest()  # noqa: S324 - an id
+            digest = hashlib.md5(master_id.encode(), usedforsecurity=False).hexdigest()  # an id
             brand = Brand(
                 master_id=master_id,
                 name=name,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -46,3 +48,33 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 20.0) ->
             pass
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def worker_database_url() -> str:
+    """DATABASE_URL of the test database (SQLite file or PostgreSQL), for a worker process
+    started by a test: it must read and write the rows the test sees."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        if db["NAME"] in ("", ":memory:") or str(db["NAME"]).startswith("file:memorydb"):
+            raise RuntimeError("a worker needs a file test database (DATABASE_TEST_NAME)")
+        return f"sqlite:///{db['NAME']}"
+    user, password = quote(db["USER"] or "", safe=""), quote(db["PASSWORD"] or "", safe="")
+    return f"postgres://{user}:{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def empty_broker() -> None:
+    """Drop what earlier tests left in this run's queue, whatever the broker: the filesystem
+    transport's folders are made anew, a server's queue (Redis) is purged."""
+    from django.conf import settings
+
+    from portal.celery import app
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+        shutil.rmtree(settings.CELERY_BROKER_FILESYSTEM_DIR, ignore_errors=True)
+        for sub in ("out", "processed"):
+            (settings.CELERY_BROKER_FILESYSTEM_DIR / sub).mkdir(parents=True, exist_ok=True)
+        return
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(app.conf.task_default_queue)

@@ -221,7 +221,9 @@ class Workspace:
                 "dateCreated": format_datetime(created + timedelta(days=n * 20)),
                 "lastUpdated": format_datetime(created + timedelta(days=n * 20 + 1)),
                 "id": n + 2,
-                "configId": hashlib.md5(f"{self.salt}/qr/{n}".encode()).hexdigest(),  # noqa: S324
+                "configId": hashlib.md5(
+                    f"{self.salt}/qr/{n}".encode(), usedforsecurity=False
+                ).hexdigest(),
                 "qrCode": f"https://wework.qpic.cn/wwpic/{8350 + n}_sandbox_{n}/0",
                 "tenantId": self.tenant_id,
                 "channelId": self.workwechat.id,

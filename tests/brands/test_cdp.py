@@ -124,6 +124,8 @@ def test_tracked_link_bad_url_names_the_field_and_keeps_nothing(linkflow_brand, 
 def test_tracked_links_of_another_brand_are_invisible(linkflow_brand, other_brand, brand_client):
     with scope(brand=other_brand):
         theirs = TrackedLink.objects.create(brand=other_brand, url="https://x.jd.com/")
-    assert brand_client.get(reverse("v1:cdp-short-link-detail", args=[theirs.pk])).status_code == 404
+    assert (
+        brand_client.get(reverse("v1:cdp-short-link-detail", args=[theirs.pk])).status_code == 404
+    )
     assert brand_client.post(reverse("cdp:link-retry", args=[theirs.pk])).status_code == 404
     assert brand_client.get(reverse("v1:cdp-short-link-list")).json()["count"] == 0

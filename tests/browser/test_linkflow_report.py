@@ -5,17 +5,15 @@ API, draws it with Chart.js and fills its data table. Then every chart type is d
 from __future__ import annotations
 
 import re
-import shutil
 
 import httpx
 import pytest
-from django.db import connection
 from django.utils import translation
 from playwright.sync_api import expect
 
 from reports.cdp.charts import CHART_TYPE_LABELS
 from tests.conftest import SANDBOX_LINKFLOW_KEY, SANDBOX_LINKFLOW_SECRET
-from tests.processes import start_process
+from tests.processes import empty_broker, start_process, worker_database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -29,21 +27,17 @@ TWO_YAXIS_REPORT = "订单数与支付金额"
 @pytest.fixture
 def worker(sandbox_url, settings):
     """A real `celery -A portal worker` on the test database, polling the sandbox."""
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"] in ("", ":memory:"):
-        pytest.fail("the worker test needs a file test database (DATABASE_TEST_NAME)")
+    database_url = worker_database_url()
     settings.LINKFLOW_API_BASE_URL = f"{sandbox_url}/linkflow"
     control = httpx.Client(base_url=f"{sandbox_url}/_control", timeout=10)
     control.post("/reset", json={"seed": 7, "clock": "real"}).raise_for_status()
     control.post("/linkflow", json={"report_seconds": REPORT_SECONDS}).raise_for_status()
-    broker = settings.CELERY_BROKER_FILESYSTEM_DIR
-    shutil.rmtree(broker, ignore_errors=True)
-    for sub in ("out", "processed"):
-        (broker / sub).mkdir(parents=True, exist_ok=True)
+    empty_broker()
     process = start_process(
         ["-m", "celery", "-A", "portal", "worker", "--pool=solo", "--loglevel=INFO"],
         name="celery-worker-linkflow-reports",
         env={
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "DATABASE_URL": database_url,
             "LINKFLOW_API_BASE_URL": f"{sandbox_url}/linkflow",
             "LINKFLOW_REPORT_POLL_SECONDS": "0.5",
         },

@@ -2,14 +2,11 @@
 types, landing-page conversion), polled to a final status, cancel, retry, the REST API,
 and one real Celery worker polling a campaign to its end."""
 
-import shutil
 import time
 from datetime import timedelta
 
 import httpx
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -19,7 +16,7 @@ from campaigns.services import wechat as services
 from crowds import services as crowd_services
 from crowds.models import CrowdInstance, InstanceStatus
 from tests.crowds.sandboxed import PUBLIC_CONDITION, SANDBOX_MASTER_ID
-from tests.processes import ROOT, start_process
+from tests.processes import ROOT, empty_broker, start_process, worker_database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -565,22 +562,19 @@ def worker(sandbox_url, settings):
     """A real `celery -A portal worker` sharing the test database and the sandbox, which
     runs a real clock with two-second WeChat steps. Yields once the worker is ready, so
     that its polls see the campaign move."""
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"] in ("", ":memory:"):
-        pytest.fail("the worker test needs a file test database (DATABASE_TEST_NAME)")
+    database_url = worker_database_url()
     settings.JDCLOUD_API_BASE_URL = f"{sandbox_url}/jdcloud"
     control = httpx.Client(base_url=f"{sandbox_url}/_control", timeout=10)
     control.post("/reset", json={"seed": 11, "clock": "real"}).raise_for_status()
     control.post(
         "/config", json={"wechat_step_seconds": 2, "wechat_failure_rate": 0}
     ).raise_for_status()
-    shutil.rmtree(settings.CELERY_BROKER_FILESYSTEM_DIR, ignore_errors=True)
-    for sub in ("out", "processed"):
-        (settings.CELERY_BROKER_FILESYSTEM_DIR / sub).mkdir(parents=True, exist_ok=True)
+    empty_broker()
     process = start_process(
         ["-m", "celery", "-A", "portal", "worker", "--pool=solo", "--loglevel=INFO"],
         name="celery-worker-wechat",
         env={
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "DATABASE_URL": database_url,
             "JDCLOUD_API_BASE_URL": f"{sandbox_url}/jdcloud",
             "CROWD_POLL_INITIAL_SECONDS": "0.5",
             "CROWD_POLL_MAX_SECONDS": "1",
@@ -616,4 +610,3 @@ def test_a_worker_polls_a_created_campaign_to_its_final_status(worker, make_bran
     assert campaign.status == Status.LAUNCHED, (campaign.status, campaign.sync_error)
     assert campaign.poll_count >= 2 and campaign.next_poll_at is None
     assert 0 < campaign.act_num <= campaign.pre_num
-    assert django_settings.CELERY_BROKER_URL.startswith("filesystem")

@@ -1,13 +1,10 @@
 """The whole crowd path with a real Celery worker polling the sandbox:
 create → instantiate → polled to 2 → calc → split → filter, sizes consistent."""
 
-import shutil
 import time
 
 import httpx
 import pytest
-from django.conf import settings
-from django.db import connection
 from django_scopes import scope, scopes_disabled
 
 from crowds import services
@@ -15,7 +12,7 @@ from crowds.models import CrowdInstance, InstanceStatus
 from portal.integrations.jdcloud import types as jd
 from portal.integrations.jdcloud.factory import jdcloud_client
 from tests.crowds.sandboxed import PUBLIC_CONDITION, SANDBOX_MASTER_ID
-from tests.processes import start_process
+from tests.processes import empty_broker, start_process, worker_database_url
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -23,20 +20,17 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def worker(sandbox_url, settings):
     """A real `celery -A portal worker` sharing the test database and the sandbox."""
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"] in ("", ":memory:"):
-        pytest.fail("the worker test needs a file test database (DATABASE_TEST_NAME)")
+    database_url = worker_database_url()
     settings.JDCLOUD_API_BASE_URL = f"{sandbox_url}/jdcloud"
     control = httpx.Client(base_url=f"{sandbox_url}/_control", timeout=10)
     control.post("/reset", json={"seed": 11, "clock": "real"}).raise_for_status()
     control.post("/config", json={"instance_generation_seconds": 1.5}).raise_for_status()
-    shutil.rmtree(settings.CELERY_BROKER_FILESYSTEM_DIR, ignore_errors=True)
-    for sub in ("out", "processed"):
-        (settings.CELERY_BROKER_FILESYSTEM_DIR / sub).mkdir(parents=True, exist_ok=True)
+    empty_broker()
     process = start_process(
         ["-m", "celery", "-A", "portal", "worker", "--pool=solo", "--loglevel=INFO"],
         name="celery-worker-crowds",
         env={
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "DATABASE_URL": database_url,
             "JDCLOUD_API_BASE_URL": f"{sandbox_url}/jdcloud",
             "CROWD_POLL_INITIAL_SECONDS": "0.5",
             "CROWD_POLL_MAX_SECONDS": "1",
@@ -115,4 +109,3 @@ def test_create_instantiate_poll_calc_split_filter(worker, make_brand):
             assert child.status == InstanceStatus.GENERATED
             assert child.package_size <= parts[0].package_size
         assert CrowdInstance.objects.count() == 2 + 1 + 2 + len(delivered)
-        assert settings.CELERY_BROKER_URL.startswith("filesystem")

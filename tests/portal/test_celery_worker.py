@@ -1,21 +1,18 @@
 """The Celery app `portal` end to end: a real worker process on the embedded broker."""
 
-import shutil
-
 import pytest
 from django.conf import settings
 
 from portal.celery import app
 from portal.tasks import ping, prune_integration_calls
-from tests.processes import ROOT, start_process
+from tests.processes import ROOT, empty_broker, start_process
 
 
 @pytest.fixture
 def worker():
-    """`celery -A portal worker` as a child process on the filesystem broker."""
-    shutil.rmtree(settings.CELERY_BROKER_FILESYSTEM_DIR, ignore_errors=True)
-    for sub in ("out", "processed"):
-        (settings.CELERY_BROKER_FILESYSTEM_DIR / sub).mkdir(parents=True, exist_ok=True)
+    """`celery -A portal worker` as a child process on the suite's broker (the filesystem
+    transport under `make test`, Redis under `make verify`)."""
+    empty_broker()
     process = start_process(
         ["-m", "celery", "-A", "portal", "worker", "--pool=solo", "--loglevel=INFO"],
         name="celery-worker",
@@ -28,7 +25,7 @@ def worker():
 @pytest.mark.worker
 def test_a_task_goes_through_a_real_worker_and_its_result_comes_back(worker):
     assert app.conf.task_always_eager is False
-    assert settings.CELERY_BROKER_URL.startswith("filesystem://")
+    assert app.conf.broker_url == settings.CELERY_BROKER_URL
 
     result = ping.delay("你好")
 

@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 
 from portal.celery import app
 
@@ -12,7 +13,7 @@ def test_healthz_reports_database_and_broker_ok(client):
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
     assert body["broker"]["ok"] is True
-    assert body["broker"]["transport"] == "filesystem"
+    assert body["broker"]["transport"] == settings.CELERY_BROKER_URL.split("://")[0]
 
 
 @pytest.mark.django_db

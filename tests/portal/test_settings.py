@@ -63,7 +63,8 @@ def test_settings_come_from_the_environment(settings):
     assert settings.JDCLOUD_ACCESS_KEY == "test-access-key"
     assert settings.JDCLOUD_ISV_KEY == "TestIsvKey0123456789abcdefABCDEF"
     assert settings.LANGUAGE_CODE == "zh-hans"
-    assert settings.CELERY_BROKER_URL == "filesystem://"
+    # filesystem:// unless the run names a broker (`make verify` runs the suite on Redis).
+    assert os.environ["CELERY_BROKER_URL"] == settings.CELERY_BROKER_URL
 
 
 def test_env_example_documents_every_contract_variable():
