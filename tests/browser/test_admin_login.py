@@ -31,10 +31,17 @@ def test_a_brand_user_sees_the_workspace_and_switches_language(
     page.goto(f"{live_server.url}/")
 
     nav = page.locator("nav.mainnav")
-    assert nav.inner_text().split() == ["人群", "营销活动", "报表", "设置"]
+    assert nav.inner_text().split() == ["人群", "营销活动", "报表", "Linkflow", "CDP", "设置"]
     screenshot("workspace-zh")
 
     page.select_option("#language-select", "en")
     page.wait_for_selector("html[lang=en]")
-    assert nav.inner_text().split() == ["Crowds", "Campaigns", "Reports", "Settings"]
+    assert nav.inner_text().split() == [
+        "Crowds",
+        "Campaigns",
+        "Reports",
+        "Linkflow",
+        "CDP",
+        "Settings",
+    ]
     screenshot("workspace-en")

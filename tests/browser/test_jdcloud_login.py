@@ -29,5 +29,12 @@ def test_login_through_jd_cloud_lands_in_the_chinese_workspace(
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.locator("h1").inner_text() == "欢迎,测试品牌商"
-    assert page.locator("nav.mainnav").inner_text().split() == ["人群", "营销活动", "报表", "设置"]
+    assert page.locator("nav.mainnav").inner_text().split() == [
+        "人群",
+        "营销活动",
+        "报表",
+        "Linkflow",
+        "CDP",
+        "设置",
+    ]
     screenshot("workspace-after-jdcloud-login")
