@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -282,6 +284,17 @@ LedgerOutput = inline_serializer(
 )
 
 
+MAX_LEDGER_PAGE = 100_000
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
 class _LedgerApi(APIView):
     method_name = ""
 
@@ -292,6 +305,11 @@ class _LedgerApi(APIView):
             page_size = min(100, max(1, int(params.get("page_size", 10))))
         except ValueError as exc:
             raise ValidationError({"page_num": "must be an integer"}) from exc
+        if page_num > MAX_LEDGER_PAGE:
+            raise ValidationError({"page_num": f"must be at most {MAX_LEDGER_PAGE}"})
+        for name in ("start_date", "end_date"):
+            if params.get(name) and not _is_date(params[name]):
+                raise ValidationError({name: "must be a date, yyyy-MM-dd"})
         client = jdcloud_client(brand_id=request.brand.pk)
         page = _jd(
             lambda: getattr(client, self.method_name)(
