@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from brands import cdp
 from brands.linkflow import LinkflowNotConnected
 from brands.models import TrackedLink
-from portal.integrations.linkflow.errors import LinkflowError
+from portal.integrations.linkflow.errors import LinkflowError, LinkflowRejected
 
 
 class NotConnected(APIException):
@@ -32,6 +32,10 @@ def linkflow_answer(load):
         return load()
     except LinkflowNotConnected as exc:
         raise NotConnected(str(exc)) from exc
+    except LinkflowRejected as exc:
+        if exc.http_status == 404:
+            raise NotFound(cdp._describe(exc)) from exc
+        raise LinkflowFailed(cdp._describe(exc)) from exc
     except LinkflowError as exc:
         raise LinkflowFailed(cdp._describe(exc)) from exc
 

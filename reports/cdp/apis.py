@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from brands.linkflow import LinkflowNotConnected
-from portal.integrations.linkflow.errors import LinkflowError
+from portal.integrations.linkflow.errors import LinkflowError, LinkflowRejected
 from reports.cdp import selectors, services
 from reports.cdp.charts import chart_of
 from reports.cdp.models import LinkflowReport
@@ -166,7 +166,7 @@ class DashboardApi(APIView):
 
     @extend_schema(
         operation_id="cdp_dashboard_retrieve",
-        responses={200: DashboardOutput, 409: ERROR_BODY, 502: ERROR_BODY},
+        responses={200: DashboardOutput, 404: ERROR_BODY, 409: ERROR_BODY, 502: ERROR_BODY},
     )
     def get(self, request, dashboard_id: int):
         try:
@@ -175,6 +175,10 @@ class DashboardApi(APIView):
             )
         except LinkflowNotConnected as exc:
             raise NotConnected(exc) from exc
+        except LinkflowRejected as exc:
+            if exc.http_status == 404 or exc.code == "B00008":  # no such dashboard
+                raise Http404(str(exc)) from exc
+            raise LinkflowFailed(exc) from exc
         except LinkflowError as exc:
             raise LinkflowFailed(exc) from exc
         snapshots = selectors.report_snapshots(report_ids=[r["id"] for r in dashboard.reports])

@@ -534,6 +534,13 @@ def test_api_dashboard_linkflow_errors_are_502_with_code_and_message(
     assert down.status_code == 502 and down.json()["code"] == "linkflow_error"
 
 
+def test_api_an_unknown_dashboard_is_404_not_502(connected, brand_client, linkflow):
+    linkflow.get("/open/dashboard/9/summary").mock(
+        return_value=httpx.Response(404, json={"code": "B00008", "message": "仪表盘不存在"})
+    )
+    assert brand_client.get(dashboard_url(9)).status_code == 404
+
+
 def test_api_needs_a_brand(client, db):
     staff = get_user_model().objects.create_user(username="staff", password="pw-Secret-123")
     client.force_login(staff)
@@ -744,7 +751,7 @@ def test_dashboards_over_the_api_sandbox(linkflow_brand, brand_client):
     assert [r["id"] for r in board.json()["reports"]] == list(SEEDED)
     assert board.json()["name"] == "y01"
     missing = brand_client.get(dashboard_url(999))
-    assert missing.status_code == 502 and missing.json()["code"] == "B00008"
+    assert missing.status_code == 404  # Linkflow has no such dashboard
 
 
 # --- admin ---------------------------------------------------------------------------------
