@@ -19,6 +19,13 @@ class RemoteFailed(APIException):
     default_code = "jdcloud_failed"
 
 
+class RemoteRefused(APIException):
+    """JD Cloud answered and refused (its message says why): not a gateway failure."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "jdcloud_refused"
+
+
 def _input_error(exc: services.CrowdInputError) -> ValidationError:
     return ValidationError(
         {"errors": [{"path": v.path, "message": v.message} for v in exc.violations]}
@@ -26,8 +33,8 @@ def _input_error(exc: services.CrowdInputError) -> ValidationError:
 
 
 def _remote_error(exc: services.RemoteRejected) -> APIException:
-    error = RemoteFailed({"detail": exc.message, "retryable": exc.retryable})
-    return error
+    kind = RemoteFailed if exc.retryable else RemoteRefused
+    return kind({"detail": exc.message, "retryable": exc.retryable})
 
 
 class TagOutput(serializers.ModelSerializer):

@@ -17,7 +17,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from crowds.models import CrowdInstance
-from portal.integrations.jdcloud.errors import JDCloudError
+from portal.integrations.jdcloud.errors import JDCloudError, JDCloudRejected
 from reports import services
 from reports.models import AMOUNT_METRICS, COUNT_METRICS, TOP5_FIELDS, ReportRow
 from reports.parsing import top5_entries
@@ -27,6 +27,18 @@ from reports.uplift import split_uplift
 class JDFailed(APIException):
     status_code = status.HTTP_502_BAD_GATEWAY
     default_code = "jdcloud_failed"
+
+
+class JDRefused(APIException):
+    """JD Cloud answered and refused (its message says why): not a gateway failure."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "jdcloud_refused"
+
+
+def _jd_error(exc: JDCloudError) -> APIException:
+    kind = JDRefused if isinstance(exc, JDCloudRejected) else JDFailed
+    return kind({"detail": getattr(exc, "msg", "") or str(exc)})
 
 
 class TopSkuOutput(serializers.Serializer):
@@ -122,7 +134,7 @@ class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         try:
             result = services.report_repull(brand=request.brand, report_date=report_date)
         except JDCloudError as exc:
-            raise JDFailed({"detail": getattr(exc, "msg", "") or str(exc)}) from exc
+            raise _jd_error(exc) from exc
         return Response({"result": result})
 
     @extend_schema(
@@ -140,7 +152,7 @@ class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         try:
             services.report_create(brand=request.brand, package_id=instance.package_id)
         except JDCloudError as exc:
-            raise JDFailed({"detail": getattr(exc, "msg", "") or str(exc)}) from exc
+            raise _jd_error(exc) from exc
         return Response({"status": "0"})
 
     @extend_schema(
