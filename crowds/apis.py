@@ -221,10 +221,17 @@ class CrowdViewSet(viewsets.ModelViewSet):
         return Response({"imported": count})
 
 
+MAX_ID = 2**63 - 1  # the database's bigint
+
+
 class CalcInput(serializers.Serializer):
     operation = serializers.ChoiceField(choices=["union", "intersection", "difference"])
-    packages = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-    exclude = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    packages = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1
+    )
+    exclude = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list
+    )
     crowd_name = serializers.CharField(max_length=128)
     crowd_desc = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 

@@ -24,6 +24,13 @@ from reports.parsing import top5_entries
 from reports.uplift import split_uplift
 
 
+def _fields(request) -> dict:
+    """The request body as named fields; a JSON array or scalar body is a 400, not a 500."""
+    if not isinstance(request.data, dict):
+        raise ValidationError({"detail": "the body must be a JSON object"})
+    return request.data
+
+
 class JDFailed(APIException):
     status_code = status.HTTP_502_BAD_GATEWAY
     default_code = "jdcloud_failed"
@@ -128,7 +135,7 @@ class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["post"])
     def pull(self, request):
         """Re-pull a day on demand: `/report/pull`, then `/report` for both types."""
-        report_date = _date(str(request.data.get("report_date") or ""), "report_date")
+        report_date = _date(str(_fields(request).get("report_date") or ""), "report_date")
         if report_date is None:
             raise ValidationError({"report_date": "required, yyyy-MM-dd"})
         try:
@@ -145,7 +152,7 @@ class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create_report(self, request):
         """`/report/create` for a package that was not reached (reached ones get reports
         by themselves), with the ISV's partner id."""
-        raw = str(request.data.get("instance") or "")
+        raw = str(_fields(request).get("instance") or "")
         if not raw.isdigit():
             raise ValidationError({"instance": "the id of a generated crowd instance"})
         instance = get_object_or_404(CrowdInstance, pk=int(raw))

@@ -21,6 +21,13 @@ from portal.integrations.jdcloud.errors import JDCloudError
 from portal.integrations.jdcloud.factory import jdcloud_client
 
 
+def _fields(request) -> dict:
+    """The request body as named fields; a JSON array or scalar body is a 400, not a 500."""
+    if not isinstance(request.data, dict):
+        raise ValidationError({"detail": "the body must be a JSON object"})
+    return request.data
+
+
 class JDFailed(APIException):
     status_code = status.HTTP_502_BAD_GATEWAY
     default_code = "jdcloud_failed"
@@ -183,7 +190,7 @@ class ShortLinkViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={201: ShortLinkOutput},
     )
     def create(self, request):
-        url = str(request.data.get("url", ""))
+        url = str(_fields(request).get("url", ""))
         try:
             link = _jd(lambda: short_links.short_link_create(brand=request.brand, url=url))
         except short_links.ShortLinkRefused as exc:
