@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -166,7 +166,12 @@ class DashboardApi(APIView):
 
     @extend_schema(
         operation_id="cdp_dashboard_retrieve",
-        responses={200: DashboardOutput, 404: ERROR_BODY, 409: ERROR_BODY, 502: ERROR_BODY},
+        responses={
+            200: DashboardOutput,
+            404: OpenApiResponse(description="Linkflow has no such dashboard, or a bad id"),
+            409: ERROR_BODY,
+            502: ERROR_BODY,
+        },
     )
     def get(self, request, dashboard_id: int):
         try:
