@@ -232,6 +232,8 @@ CELERY_RESULT_BACKEND = run_scoped(
 if CELERY_RESULT_BACKEND.startswith("file://") and not CELERY_RESULT_BACKEND.startswith("file:///"):
     CELERY_RESULT_BACKEND = f"file://{BASE_DIR / CELERY_RESULT_BACKEND.removeprefix('file://')}"
 if CELERY_BROKER_URL.startswith("filesystem"):
+    # kombu's filesystem transport with atomic writes and claims (portal/broker.py).
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
     for _sub in ("out", "processed"):
         (CELERY_BROKER_FILESYSTEM_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
