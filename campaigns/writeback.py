@@ -17,27 +17,35 @@ resumed run starts after the last contact it recorded, and the one contact that 
 been in flight when a worker died is sent again under the same ids, which is what the spec's
 "保证每个请求唯一" request id is for. Runs are slices (`WRITEBACK_SLICE_SECONDS`), and a lease
 on the job keeps a duplicate delivery from writing beside the running one.
+
+Refusals: a contact Linkflow refuses (a B-code) is kept with its code and message
+(`WritebackRefusal`) and the job goes on. A retry of the job, even a done one, marks them to
+send again: the run, once past the end of the file, sends those contacts (under the same ids:
+a refused message was not recorded), forgets the ones now written, and the job's reason
+lists the codes of the ones still refused.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from brands.linkflow import linkflow_for
 from brands.models import Brand
 from campaigns.models import Reach, WechatCampaign
-from campaigns.writeback_models import WechatOpenIdAudience, WritebackJob
+from campaigns.writeback_models import WechatOpenIdAudience, WritebackJob, WritebackRefusal
 from crowds.openid import openid_lines
 from portal.integrations.linkflow.errors import LinkflowRejected
 from portal.integrations.linkflow.messages import event_message
@@ -55,6 +63,7 @@ ID_NAMESPACE = uuid.UUID("7a4f3c0e-5b1d-4e8a-9c62-1f0d8e3b2a95")
 REFUSALS_BEFORE_GIVING_UP = 5
 LEASE_MARGIN = timedelta(minutes=2)
 STALE_AFTER = timedelta(minutes=5)
+RESEND_BATCH = 100
 
 
 def _slice_seconds() -> float:
@@ -175,13 +184,16 @@ def writeback_for_wechat(*, campaign: WechatCampaign) -> WritebackJob:
 
 
 def writeback_can_retry(job: WritebackJob, *, now: datetime | None = None) -> bool:
-    """A failed job, one skipped for the brand's settings (fixed since?), or a stalled one.
-    A job skipped for want of identities has nothing to retry."""
+    """A failed job, one skipped for the brand's settings (fixed since?), a stalled one, or
+    a done one with contacts Linkflow refused. A job skipped for want of identities has
+    nothing to retry."""
     now = now or timezone.now()
     if job.package_id is None:
         return False
     if job.status in (Status.FAILED, Status.SKIPPED):
         return True
+    if job.status == Status.DONE:
+        return job.rejected > 0
     return job.status in (Status.PENDING, Status.RUNNING) and _is_stale(job, now)
 
 
@@ -192,15 +204,18 @@ def _is_stale(job: WritebackJob, now: datetime) -> bool:
 
 
 def writeback_retry(*, job: WritebackJob) -> WritebackJob:
-    """Run the job again from where it stopped (nothing already written is sent again)."""
+    """Run the job again from where it stopped, then send the contacts Linkflow refused
+    again (nothing already written is sent again)."""
     if not writeback_can_retry(job):
         raise WritebackNotRetryable(job)
-    if job.status in (Status.FAILED, Status.SKIPPED):
-        WritebackJob.objects.filter(pk=job.pk, status=job.status).update(
-            status=Status.PENDING, reason="", finished_at=None, updated_at=timezone.now()
-        )
-        job.refresh_from_db()
-    _enqueue(job)
+    with transaction.atomic():
+        WritebackRefusal.objects.filter(job_id=job.pk).update(resend=True)
+        if job.status in (Status.FAILED, Status.SKIPPED, Status.DONE):
+            WritebackJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=Status.PENDING, reason="", finished_at=None, updated_at=timezone.now()
+            )
+            job.refresh_from_db()
+        _enqueue(job)
     return job
 
 
@@ -265,63 +280,154 @@ def writeback_run(*, job_id: int, budget_seconds: float | None = None) -> RunOut
     return RunOutcome(job, more=more and not job.is_final)
 
 
-def _finish(job: WritebackJob, lease: str, status: str, reason: str = "", **counts) -> None:
+def _finish(job: WritebackJob, lease: str, status: str, reason: str = "") -> None:
     now = timezone.now()
     if not _held(job, lease).update(
-        status=status, reason=reason[:2000], finished_at=now, updated_at=now, **counts
+        status=status, reason=reason[:2000], finished_at=now, updated_at=now
     ):
         raise _Superseded()
 
 
 def _write(job: WritebackJob, lease: str, budget: float) -> bool:
-    brand = job.brand
-    if problem := writeback_config_problem(brand):
+    """The contacts of the file from `offset`, then the refused ones a retry marked; True
+    when the slice ran out of time first."""
+    if problem := writeback_config_problem(job.brand):
         _finish(job, lease, Status.SKIPPED, problem)
         return False
-    client = linkflow_for(brand)
-    deadline = time.monotonic() + budget
-    offset, sent, rejected, reason = job.offset, job.sent, job.rejected, job.reason
+    run = _Run(job, lease, budget)
     for open_id, end in openid_lines(job.package, offset=job.offset):
+        if run.contact(open_id, offset=end):
+            return not run.gave_up
+    while batch := list(
+        WritebackRefusal.objects.filter(job_id=job.pk, resend=True).order_by("pk")[:RESEND_BATCH]
+    ):
+        for refusal in batch:
+            if run.contact(refusal.open_id, refusal=refusal):
+                return not run.gave_up
+    _finish(job, lease, Status.DONE, refusals_reason(job))
+    return False
+
+
+class _Run:
+    """One slice of a job: sends a contact's event, then saves what came of it with the
+    job's progress in one transaction (a run that dies in between sends that one contact
+    again, under the same ids)."""
+
+    def __init__(self, job: WritebackJob, lease: str, budget: float) -> None:
+        self.job, self.lease, self.budget = job, lease, budget
+        self.client = linkflow_for(job.brand)
+        self.deadline = time.monotonic() + budget
+        self.offset, self.sent, self.rejected = job.offset, job.sent, job.rejected
+        self.reason = job.reason
+        self.gave_up = False
+
+    def contact(
+        self, open_id: str, *, offset: int | None = None, refusal: WritebackRefusal | None = None
+    ) -> bool:
+        """Write `open_id`'s event: a contact of the file (read up to `offset`) or one refused
+        before. True when the slice must stop (its time is up, or the job failed)."""
+        refused = self._send(open_id)
+        with transaction.atomic():
+            if refused is None:
+                self.sent += 1
+                if refusal is not None:
+                    refusal.delete()
+                    self.rejected -= 1
+            else:
+                self._refused(open_id, refused, refusal)
+            if offset is not None:
+                self.offset = offset
+            self._save()
+        if refused is not None and self.sent == 0 and self.rejected >= REFUSALS_BEFORE_GIVING_UP:
+            _finish(self.job, self.lease, Status.FAILED, f"[{refused.code}] {refused.message}")
+            self.gave_up = True
+        return self.gave_up or time.monotonic() >= self.deadline
+
+    def _send(self, open_id: str) -> LinkflowRejected | None:
+        job = self.job
         message_id, request_id = message_ids(job, open_id)
         try:
-            client.messages(
-                channel_key=brand.linkflow_channel_key,
+            self.client.messages(
+                channel_key=job.brand.linkflow_channel_key,
                 identities=[{"type": IDENTITY_TYPE, "id": open_id}],
                 messages=[
                     event_message(
-                        job.event,
-                        props=job.props,
-                        event_date=job.event_at,
-                        message_id=message_id,
+                        job.event, props=job.props, event_date=job.event_at, message_id=message_id
                     )
                 ],
                 request_id=request_id,
             )
-            sent += 1
         except LinkflowRejected as exc:
-            rejected += 1
-            reason = _("Linkflow refused some contacts, last: [%(code)s] %(message)s") % {
-                "code": exc.code,
-                "message": exc.message,
-            }
-            if sent == 0 and rejected >= REFUSALS_BEFORE_GIVING_UP:
-                _finish(job, lease, Status.FAILED, f"[{exc.code}] {exc.message}", rejected=rejected)
-                return False
-        offset = end
+            return exc
+        return None
+
+    def _refused(
+        self, open_id: str, exc: LinkflowRejected, refusal: WritebackRefusal | None
+    ) -> None:
+        fields = {"code": str(exc.code)[:32], "message": str(exc.message)[:500], "resend": False}
+        if refusal is not None:
+            for name, value in fields.items():
+                setattr(refusal, name, value)
+            refusal.save(update_fields=[*fields, "updated_at"])
+        else:
+            _row, created = WritebackRefusal.objects.update_or_create(
+                job=self.job, open_id=open_id, defaults={"brand_id": self.job.brand_id, **fields}
+            )
+            if created:
+                self.rejected += 1
+        self.reason = _("Linkflow refused some contacts, last: [%(code)s] %(message)s") % {
+            "code": exc.code,
+            "message": exc.message,
+        }
+
+    def _save(self) -> None:
         now = timezone.now()
-        if not _held(job, lease).update(
-            offset=offset,
-            sent=sent,
-            rejected=rejected,
-            reason=reason[:2000],
-            lease_until=now + timedelta(seconds=budget) + LEASE_MARGIN,
+        if not _held(self.job, self.lease).update(
+            offset=self.offset,
+            sent=self.sent,
+            rejected=self.rejected,
+            reason=self.reason[:2000],
+            lease_until=now + timedelta(seconds=self.budget) + LEASE_MARGIN,
             updated_at=now,
         ):
             raise _Superseded()
-        if time.monotonic() >= deadline:
-            return True
-    _finish(job, lease, Status.DONE, reason)
-    return False
+
+
+class RefusalCode(TypedDict):
+    code: str
+    message: str
+    count: int
+
+
+def writeback_refusal_codes(*, job_ids: Iterable[int]) -> dict[int, list[RefusalCode]]:
+    """The Linkflow codes of the contacts still refused, per job (most frequent first):
+    what the pages and the API show of the refusals (one query for a page of jobs)."""
+    codes: dict[int, list[RefusalCode]] = {}
+    rows = (
+        WritebackRefusal.objects.filter(job_id__in=list(job_ids))
+        .values("job_id", "code")
+        .annotate(count=Count("pk"), message=Max("message"))
+        .order_by("job_id", "-count", "code")
+    )
+    for row in rows:
+        codes.setdefault(row["job_id"], []).append(
+            RefusalCode(code=row["code"], message=row["message"], count=row["count"])
+        )
+    return codes
+
+
+def refusals_reason(job: WritebackJob) -> str:
+    """What is still refused, for the reason of a job that ended: "" when nothing is."""
+    codes = writeback_refusal_codes(job_ids=[job.pk]).get(job.pk, [])
+    refused = sum(c["count"] for c in codes)
+    if not refused:
+        return ""
+    listed = "; ".join(f"[{c['code']}] {c['message']} ×{c['count']}" for c in codes)
+    return ngettext(
+        "Linkflow refused %(count)d contact: %(codes)s",
+        "Linkflow refused %(count)d contacts: %(codes)s",
+        refused,
+    ) % {"count": refused, "codes": listed}
 
 
 def writeback_fail(*, job_id: int, reason: str) -> WritebackJob:

@@ -2,11 +2,12 @@
 
 One job per reach or WeChat campaign that reached a final state; filter with
 `?source_kind=reach|wechat&source_id=<id>`. Brand-scoped (another brand's id is a 404).
+`refusals` counts the contacts Linkflow still refuses by code (never who they are).
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +18,15 @@ from campaigns.api.activities import BrandCanAct, Conflict, ConflictOutput
 from campaigns.writeback_models import WritebackJob
 
 
+class RefusalCodeOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="Linkflow's code (B…)")
+    message = serializers.CharField(help_text="Linkflow's message")
+    count = serializers.IntegerField(help_text="contacts refused with this code")
+
+
 class WritebackOutput(serializers.ModelSerializer):
+    refusals = serializers.SerializerMethodField()
+
     class Meta:
         model = WritebackJob
         fields = [
@@ -33,12 +42,18 @@ class WritebackOutput(serializers.ModelSerializer):
             "total",
             "sent",
             "rejected",
+            "refusals",
             "runs",
             "created_at",
             "updated_at",
             "finished_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(RefusalCodeOutput(many=True))
+    def get_refusals(self, job: WritebackJob) -> list[dict]:
+        """From the view's context: the codes of the page's jobs, read in one query."""
+        return self.context.get("refusals", {}).get(job.pk, [])
 
 
 class WritebackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -61,6 +76,13 @@ class WritebackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             jobs = jobs.filter(source_id=int(source_id))
         return jobs
 
+    def get_serializer(self, *args, **kwargs):
+        if args and (jobs := args[0]) is not None:
+            ids = [job.pk for job in jobs] if kwargs.get("many") else [jobs.pk]
+            context = kwargs.setdefault("context", self.get_serializer_context())
+            context["refusals"] = writeback.writeback_refusal_codes(job_ids=ids)
+        return super().get_serializer(*args, **kwargs)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("source_kind", str, enum=list(WritebackJob.Source.values)),
@@ -79,7 +101,8 @@ class WritebackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         """Run a failed, skipped (for the brand's settings) or stalled write-back again,
-        from where it stopped: nothing already written is sent again."""
+        from where it stopped, and send the contacts Linkflow refused again (a done job
+        with `rejected` contacts can be retried): nothing already written is sent again."""
         job = self.get_object()
         try:
             job = writeback.writeback_retry(job=job)

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-__all__ = ["WechatOpenIdAudience", "WritebackJob"]
+__all__ = ["WechatOpenIdAudience", "WritebackJob", "WritebackRefusal"]
 
 
 class WechatOpenIdAudience(models.Model):
@@ -44,7 +44,8 @@ class WritebackJob(models.Model):
     Unique per (brand, source): a second trigger finds the job. `offset` (bytes into the
     package file) and `sent` are saved after each contact, and every message carries ids
     derived from the job and the openId, so a retried or resumed run neither skips nor
-    re-sends under new ids."""
+    re-sends under new ids. The contacts Linkflow refused are kept as `WritebackRefusal`s
+    (`rejected` counts them): a retry of the job sends those again."""
 
     class Source(models.TextChoices):
         REACH = "reach", _("JD reach")
@@ -107,3 +108,34 @@ class WritebackJob(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL
+
+
+class WritebackRefusal(models.Model):
+    """A contact Linkflow refused in a write-back (a B-code on `/open/messages`), with its
+    code and message: a retry of the job sends this contact again, and only the refused
+    ones. Only refusals are kept (a package of 100,000 openIds written without trouble
+    leaves no row); the row goes once the contact is written."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
+    job = models.ForeignKey(WritebackJob, on_delete=models.CASCADE, related_name="refusals")
+    open_id = models.CharField(_("openId"), max_length=255)
+    code = models.CharField(_("Linkflow code"), max_length=32)
+    message = models.CharField(_("Linkflow message"), max_length=500, blank=True)
+    # Set by a retry of the job, cleared when the run sends the contact again: a run that
+    # stops part-way resumes at the first contact still marked.
+    resend = models.BooleanField(_("to send again"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedManager(brand="brand")
+
+    class Meta:
+        verbose_name = _("contact refused by Linkflow")
+        verbose_name_plural = _("contacts refused by Linkflow")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "open_id"], name="writeback_refusal_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: [{self.code}]"

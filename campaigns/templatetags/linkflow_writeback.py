@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from campaigns.writeback import writeback_can_retry, writeback_of
+from campaigns.writeback import writeback_can_retry, writeback_of, writeback_refusal_codes
 
 register = template.Library()
 
@@ -14,8 +14,10 @@ register = template.Library()
 def writeback_status(context, source):
     job = writeback_of(source)
     request = context.get("request")
+    refusals = writeback_refusal_codes(job_ids=[job.pk]) if job and job.rejected else {}
     return {
         "job": job,
+        "refusals": refusals.get(job.pk, []) if job else [],
         "can_retry": job is not None
         and writeback_can_retry(job)
         and getattr(request, "brand_access", None) == "member",

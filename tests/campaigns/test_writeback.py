@@ -1,9 +1,11 @@
 """Write-back of campaign outcomes to Linkflow: a WeChat campaign sent to an openId package
 writes one event per openId when it becomes final, exactly once even when the task runs
-twice, fails mid-way or dies; JD reaches and other audiences are recorded as skipped."""
+twice, fails mid-way or dies; the contacts Linkflow refused are kept and sent again by a retry;
+JD reaches and other audiences are recorded as skipped."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -17,7 +19,7 @@ from django_scopes import scope, scopes_disabled
 
 from brands.linkflow import linkflow_for
 from campaigns import writeback, writeback_tasks
-from campaigns.models import WechatCampaign, WritebackJob
+from campaigns.models import WechatCampaign, WritebackJob, WritebackRefusal
 from campaigns.services import reach as reach_services
 from campaigns.services import wechat as wechat_services
 from crowds import openid
@@ -259,6 +261,86 @@ def test_a_cancelled_campaign_is_written_back_too(lf_brand, ready_package, contr
     assert job.props["status_name"] == "LAUNCH_REJECTED" and job.props["remark"] == "改期"
 
 
+# --- Contacts Linkflow refused ----------------------------------------------------------------
+
+
+def refuse_next(control, times: int) -> None:
+    control.post(
+        "/faults",
+        json={
+            "path": "linkflow:/open/messages",
+            "kind": "code",
+            "status": 400,
+            "code": "B00010",
+            "msg": "联系人不存在",
+            "times": times,
+        },
+    ).raise_for_status()
+
+
+def test_refused_contacts_are_kept_and_a_retry_sends_only_them(launched, ready_package, control):
+    job = job_of(launched)
+    refuse_next(control, 2)
+    writeback_tasks.run_writeback(job_id=job.pk, brand_id=job.brand_id)
+    job.refresh_from_db()
+    first, second = open_ids(ready_package)[:2]
+    assert (job.status, job.sent, job.rejected) == (Status.DONE, ready_package.count - 2, 2)
+    assert "[B00010] 联系人不存在 ×2" in job.reason == writeback.refusals_reason(job)
+    refused = WritebackRefusal.objects.filter(job=job)
+    assert list(refused.values_list("open_id", "code", "message")) == [
+        (first, "B00010", "联系人不存在"),
+        (second, "B00010", "联系人不存在"),
+    ]
+    assert writeback.writeback_can_retry(job)
+    written = len(messages(control))
+
+    refuse_next(control, 1)  # the first is refused again, the second goes through
+    writeback.writeback_retry(job=job)
+    writeback_tasks.run_writeback(job_id=job.pk, brand_id=job.brand_id)
+
+    job.refresh_from_db()
+    again = messages(control)[written:]
+    assert [m["identities"][0]["id"] for m in again] == [second]
+    assert (again[0]["message_id"], again[0]["request_id"]) == writeback.message_ids(job, second)
+    assert (job.status, job.sent, job.rejected) == (Status.DONE, ready_package.count - 1, 1)
+    assert "[B00010] 联系人不存在 ×1" in job.reason == writeback.refusals_reason(job)
+    assert list(refused.values_list("open_id", "resend")) == [(first, False)]
+
+    writeback.writeback_retry(job=job)
+    writeback_tasks.run_writeback(job_id=job.pk, brand_id=job.brand_id)
+
+    job.refresh_from_db()
+    everything = messages(control)
+    assert (job.status, job.sent, job.rejected, job.reason) == (
+        Status.DONE,
+        ready_package.count,
+        0,
+        "",
+    )
+    assert not refused.exists() and not writeback.writeback_can_retry(job)
+    assert sorted(m["identities"][0]["id"] for m in everything) == sorted(open_ids(ready_package))
+    assert not any(m["duplicate"] for m in everything)
+
+
+def test_the_resent_contacts_are_written_in_slices(launched, ready_package, control):
+    job = job_of(launched)
+    refuse_next(control, 3)
+    job = writeback.writeback_run(job_id=job.pk).job
+    writeback.writeback_retry(job=job)
+
+    slices = [writeback.writeback_run(job_id=job.pk, budget_seconds=0) for _n in range(4)]
+
+    assert [s.more for s in slices] == [True, True, True, False]  # the last one finds no more
+    assert [(s.job.sent, s.job.rejected) for s in slices] == [
+        (ready_package.count - 2, 2),
+        (ready_package.count - 1, 1),
+        (ready_package.count, 0),
+        (ready_package.count, 0),
+    ]
+    assert slices[-1].job.status == Status.DONE
+    assert len(messages(control)) == ready_package.count
+
+
 # --- Skipped -------------------------------------------------------------------------------------
 
 
@@ -366,6 +448,20 @@ def test_refusals_of_the_first_contacts_fail_the_job(make_brand, settings):
     assert job.reason == "[B00022] 渠道不存在"
     assert posted.call_count == writeback.REFUSALS_BEFORE_GIVING_UP
     assert job.rejected == writeback.REFUSALS_BEFORE_GIVING_UP and job.sent == 0
+    refused = ["o0", "o1", "o2", "o3", "o4"]
+    with scopes_disabled():
+        assert list(job.refusals.values_list("open_id", flat=True)) == refused
+
+    # The channel is fixed: the rest of the file, then the refused contacts, once each.
+    posted.mock(return_value=httpx.Response(200, json={}))
+    with scope(brand=brand):
+        writeback.writeback_retry(job=job)
+        writeback_tasks.run_writeback(job_id=job.pk, brand_id=brand.pk)
+        job.refresh_from_db()
+        assert not job.refusals.exists()
+    sent = [json.loads(call.request.content)["identities"][0]["id"] for call in posted.calls]
+    assert sent[len(refused) :] == ["o5", "o6", "o7", *refused]
+    assert (job.status, job.sent, job.rejected, job.reason) == (Status.DONE, 8, 0, "")
 
 
 @respx.mock
@@ -417,6 +513,24 @@ def test_the_status_tag_shows_the_job_and_its_retry_button(launched, make_brand_
     assert f"/crowds/openid/writebacks/{job.pk}/retry/" in html
 
 
+def test_the_status_tag_shows_the_codes_of_refused_contacts_and_offers_a_retry(
+    launched, ready_package, control
+):
+    job = job_of(launched)
+    refuse_next(control, 2)
+    writeback.writeback_run(job_id=job.pk)
+    request = RequestFactory().get("/")
+    request.brand_access = "member"
+    template = Template("{% load linkflow_writeback %}{% writeback_status campaign %}")
+
+    html = template.render(Context({"campaign": launched, "request": request, "csrf_token": "t"}))
+
+    assert 'data-status="done"' in html
+    assert '<li data-code="B00010"><code>B00010</code> 联系人不存在 × 2</li>' in html
+    assert f"/crowds/openid/writebacks/{job.pk}/retry/" in html
+    assert not any(open_id in html for open_id in open_ids(ready_package))
+
+
 def test_the_retry_page_runs_the_job_again_and_returns_to_the_campaign(
     launched, client, make_brand_user, django_capture_on_commit_callbacks
 ):
@@ -448,6 +562,45 @@ def test_api_lists_filters_and_retries(launched, lf_brand, client, make_brand_us
     assert [j["id"] for j in one.json()["results"]] == [job.pk]
     assert retried.status_code == 200 and retried.json()["status"] == "pending"
     assert refused.status_code == 409
+
+
+def test_api_shows_the_refusal_codes_and_retries_a_done_job_with_refusals(
+    launched, lf_brand, client, make_brand_user, control, ready_package
+):
+    job = job_of(launched)
+    refuse_next(control, 2)
+    writeback.writeback_run(job_id=job.pk)
+    client.force_login(make_brand_user(lf_brand).user)
+
+    listed = client.get("/api/v1/cdp/writebacks/").json()["results"]
+    one = client.get(f"/api/v1/cdp/writebacks/{job.pk}/").json()
+    retried = client.post(f"/api/v1/cdp/writebacks/{job.pk}/retry/")
+
+    codes = [{"code": "B00010", "message": "联系人不存在", "count": 2}]
+    assert [j["refusals"] for j in listed] == [codes]
+    assert (one["status"], one["rejected"], one["refusals"]) == ("done", 2, codes)
+    assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    assert retried.json()["refusals"] == codes  # still refused until the run sends them
+    assert not any(open_id in str(one) for open_id in open_ids(ready_package))
+
+
+def test_the_admin_shows_the_refusal_codes_and_retries_a_done_job(
+    launched, ready_package, control, admin_client
+):
+    job = job_of(launched)
+    refuse_next(control, 2)
+    writeback.writeback_run(job_id=job.pk)
+
+    page = admin_client.get(f"/admin/campaigns/writebackjob/{job.pk}/change/")
+    retried = admin_client.post(
+        "/admin/campaigns/writebackjob/", {"action": "retry", "_selected_action": [job.pk]}
+    )
+
+    html = page.content.decode()
+    assert page.status_code == 200 and "[B00010] 联系人不存在 ×2" in html
+    assert not any(open_id in html for open_id in open_ids(ready_package))
+    job.refresh_from_db()
+    assert retried.status_code == 302 and job.status == Status.PENDING
 
 
 def test_api_hides_another_brands_jobs(client, make_brand, make_brand_user):

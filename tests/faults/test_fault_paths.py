@@ -480,7 +480,8 @@ def built(world: World, package: OpenIdPackage) -> OpenIdPackage:
 
 def written_back(world: World, campaign: WechatCampaign, package: OpenIdPackage) -> WritebackJob:
     """The worker writes the campaign's outcome to each openId's contact; a failed job is
-    run again, faults lifted. Contacts Linkflow refused stay unwritten (a known weakness)."""
+    run again, faults lifted, and so is one with contacts Linkflow refused (the retry sends
+    them again)."""
     action = "write-back to Linkflow (worker)"
     job = wait_for(
         "the write-back job of the final campaign",
@@ -493,22 +494,18 @@ def written_back(world: World, campaign: WechatCampaign, package: OpenIdPackage)
         return row if row.is_final else None
 
     job = wait_for("the write-back finished", final, WORKER_WAIT)
-    if job.status == WritebackJob.Status.FAILED:
+    Status = WritebackJob.Status
+    if job.status == Status.FAILED or (job.status == Status.DONE and job.rejected):
         world.ledger.failed(action, job.reason)
         with world.faults.lifted():
             writeback.writeback_retry(job=job)
             job = wait_for("the write-back run again", final, WORKER_WAIT)
-        if job.status == WritebackJob.Status.DONE and job.rejected:
-            world.ledger.retried_into_known(action, "writeback-refusals-final", job.reason)
-        else:
-            world.ledger.retried(
-                action, done=job.status == WritebackJob.Status.DONE, why=job.reason
-            )
-    elif job.status == WritebackJob.Status.DONE and job.rejected:
-        world.ledger.known(
-            action, "writeback-refusals-final", f"{job.rejected} refused: {job.reason}"
+        world.ledger.retried(
+            action,
+            done=job.status == Status.DONE and not job.rejected,
+            why=f"{job.status}, {job.rejected} refused: {job.reason}",
         )
-    elif job.status == WritebackJob.Status.DONE:
+    elif job.status == Status.DONE:
         world.ledger.done(action)
     else:
         world.ledger.lost(action, f"{job.status}: {job.reason}")

@@ -167,11 +167,6 @@ def refused_writeback(make_brand, control, settings, tmp_path):
         yield job
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="campaigns.writeback.writeback_can_retry refuses a done job: contacts Linkflow "
-    "refused are never written, even once the refusal is gone",
-)
 def test_contacts_refused_in_a_writeback_can_be_written_again(refused_writeback):
     job = writeback.writeback_retry(job=refused_writeback)
     job = writeback.writeback_run(job_id=job.pk, budget_seconds=60).job

@@ -209,6 +209,16 @@ def _seed_linkflow_models(tenant: Tenant, *, remote_id: int, now) -> None:
             reason=f"{marker} writeback failed",
             event=f"{marker}_event",
         )
+    if _installed("campaigns.WritebackRefusal") and "writeback" in tenant.rows:
+        tenant.rows["writeback_refusal"] = apps.get_model(
+            "campaigns", "WritebackRefusal"
+        ).objects.create(
+            brand=brand,
+            job=tenant["writeback"],
+            open_id=f"o{marker}refused",
+            code="B00010",
+            message=f"{marker} writeback refused",
+        )
     if _installed("reports.LinkflowReport"):
         tenant.rows["linkflow_report"] = apps.get_model("reports", "LinkflowReport").objects.create(
             brand=brand,
