@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 
 from brands.models import Brand
 from brands.tenancy import brand_task
-from portal.integrations.jdcloud.errors import JDCloudTransportError
+from portal.integrations.jdcloud.errors import RETRY_LATER
 from reports import services
 
 
@@ -27,7 +27,8 @@ def pull_yesterday() -> int:
 
 @shared_task(
     name="reports.pull_brand_day",
-    autoretry_for=(JDCloudTransportError,),
+    # Transport failures and JD's busy / system-error answers; a refusal is final.
+    autoretry_for=RETRY_LATER,
     retry_backoff=30,
     retry_backoff_max=1800,
     retry_jitter=True,

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from brands.models import Brand
@@ -277,6 +278,17 @@ def _convert(brand: Brand, urls: Sequence[str]) -> list[dict]:
         try:
             short = client.activity_wx_convert_url(master_id=brand.master_id, url=url)
         except JDCloudRejected as exc:
+            if exc.retryable:
+                # JD busy or failing is not the address's fault: a message for the whole
+                # form, to try again, not an error beside the URL.
+                raise WechatRemoteError(
+                    _(
+                        "JD Cloud is busy and could not convert the landing pages (%(msg)s); "
+                        "try again in a moment."
+                    )
+                    % {"msg": _jd_message(exc)},
+                    retryable=True,
+                ) from exc
             raise WechatInputError([Violation(f"convert_urls[{index}]", _jd_message(exc))]) from exc
         except JDCloudError as exc:
             raise _remote(exc) from exc

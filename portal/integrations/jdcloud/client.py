@@ -4,9 +4,11 @@
 Every request is signed for JD Cloud's API gateway (`signing.py`). GET carries no
 Content-Type; POST sends `application/json; charset=UTF-8` (spec: 京东云提供接口通用申明).
 The `{code, msg, data}` envelope is unwrapped: `code` 0 / "0" gives `data`, anything else
-raises `JDCloudRejected`. Reads are retried with exponential backoff and jitter on
-transport errors; writes never are, since JD may have acted on a request whose answer
-was lost. Every attempt is written to the integration call log.
+raises `JDCloudRejected`, or its subclass `JDBusy` when the trouble is JD's own (busy,
+system error, rate limit: `errors.is_transient`) and a later try may succeed. Reads are
+retried with exponential backoff and jitter on transport errors; writes never are, since
+JD may have acted on a request whose answer was lost. `JDBusy` is left to the caller's
+retry (a task's backoff), not retried here. Every attempt is written to the call log.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from portal.integrations.jdcloud.errors import (
     JDCloudRejected,
     JDCloudTransportError,
     JDCloudUnexpectedResponse,
+    rejection,
 )
 from portal.integrations.jdcloud.signing import Credentials, sign
 
@@ -223,7 +226,7 @@ class JDCloudClient:
             message = (
                 (error or {}).get("message") or (payload or {}).get("msg") if payload else None
             )
-            return payload, JDCloudRejected(
+            return payload, rejection(
                 code=str(status),
                 msg=message or response.text[:200] or f"HTTP {status}",
                 endpoint=endpoint,
@@ -240,7 +243,7 @@ class JDCloudClient:
                 f"{endpoint} answered without a code", endpoint=endpoint
             )
         if str(code).strip() != "0":
-            return payload, JDCloudRejected(
+            return payload, rejection(
                 code=str(code), msg=str(payload.get("msg") or "").strip(), endpoint=endpoint
             )
         return payload, None

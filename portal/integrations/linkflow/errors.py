@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from portal.integrations.pickling import PicklableError
+
 # Every error code the spec documents, with its description (spec: "Error Code" tables).
 # Used only to describe a refusal whose body carries no message, and by the tests.
 DOCUMENTED_CODES: dict[str, str] = {
@@ -52,7 +54,7 @@ def normalize_code(code: str) -> str:
     return f"B{match.group(1)}" if match else code.strip()
 
 
-class LinkflowError(Exception):
+class LinkflowError(PicklableError):
     retryable = False
 
     def __init__(self, message: str, *, endpoint: str) -> None:
