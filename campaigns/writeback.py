@@ -214,7 +214,10 @@ def writeback_retry(*, job: WritebackJob) -> WritebackJob:
             WritebackJob.objects.filter(pk=job.pk, status=job.status).update(
                 status=Status.PENDING, reason="", finished_at=None, updated_at=timezone.now()
             )
-            job.refresh_from_db()
+        # The user's retry forgives the runs whose worker died (portal/redelivery.py): a
+        # stalled job the sweeper has not given up yet is not given up by this retry's run.
+        WritebackJob.objects.filter(pk=job.pk).update(run_deliveries=0)
+        job.refresh_from_db()
         _enqueue(job)
     return job
 

@@ -86,6 +86,11 @@ class WritebackJob(models.Model):
     runs = models.PositiveIntegerField(_("runs"), default=0)
     lease_id = models.CharField(max_length=32, blank=True, editable=False)
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Runs that started and did not finish, in a row (portal/redelivery.py): above
+    # CELERY_MAX_REDELIVERIES the job fails with the reason rather than be sent again.
+    run_deliveries = models.PositiveSmallIntegerField(
+        _("unfinished runs in a row"), default=0, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -8,10 +8,13 @@ import random
 
 from celery import shared_task
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
 from brands.linkflow import LinkflowNotConnected
 from brands.tenancy import brand_task
 from campaigns import writeback
+from campaigns.writeback_models import WritebackJob
+from portal import redelivery
 from portal.integrations.linkflow.errors import LinkflowError, LinkflowTransportError
 
 logger = logging.getLogger(__name__)
@@ -20,6 +23,8 @@ _jitter = random.SystemRandom()
 TRANSPORT_RETRIES = 6
 RETRY_BACKOFF_INITIAL_SECONDS = 5.0
 RETRY_BACKOFF_MAX_SECONDS = 120.0
+# The job's count of runs whose worker died (portal/redelivery.py).
+DELIVERIES = "run_deliveries"
 
 
 def retry_countdown(retries: int) -> float:
@@ -38,9 +43,14 @@ def _reason(exc: BaseException) -> str:
 def run_writeback(self, *, job_id: int, brand_id: int) -> str:
     """One slice of a write-back; enqueues the next while contacts remain. An outage is
     retried with backoff and jitter (resuming after the last contact recorded); anything
-    else fails the job with its reason (it can be run again from where it stopped)."""
+    else fails the job with its reason (it can be run again from where it stopped); so does
+    a run that keeps killing its worker, rather than run again."""
+    delivery = WritebackJob.objects.filter(pk=job_id)
+    if times := redelivery.spent_counts(delivery, field=DELIVERIES).get(job_id):
+        return _give_up_dying_run(job_id, times).status
     try:
-        outcome = writeback.writeback_run(job_id=job_id)
+        with redelivery.counted_delivery(delivery, field=DELIVERIES):
+            outcome = writeback.writeback_run(job_id=job_id)
     except LinkflowTransportError as exc:
         retries = self.request.retries
         if retries < TRANSPORT_RETRIES:
@@ -60,10 +70,30 @@ def run_writeback(self, *, job_id: int, brand_id: int) -> str:
     return outcome.job.status
 
 
+def _give_up_dying_run(job_id: int, times: int) -> WritebackJob:
+    """Fail the job with the reason; its count starts afresh for the user's retry."""
+    reason = _(
+        "A run of this write-back was cut off %(times)d times in a row before it finished "
+        "(its worker stopped), so the write-back was stopped; run it again to retry."
+    ) % {"times": times}
+    job = writeback.writeback_fail(job_id=job_id, reason=reason)
+    redelivery.delivery_finished(WritebackJob.objects.filter(pk=job_id), field=DELIVERIES)
+    return job
+
+
 @shared_task(name="campaigns.resume_stalled_writebacks")
 def resume_stalled_writebacks() -> int:
-    """Periodic: resume write-backs whose task was lost (worker killed, message dropped)."""
+    """Periodic: resume write-backs whose task was lost (worker killed, message dropped);
+    those whose worker died every time, more often than CELERY_MAX_REDELIVERIES, fail with
+    the reason instead. Returns how many were sent again."""
     stalled = writeback.writebacks_stalled()
-    for job_id, brand_id in stalled:
+    with scopes_disabled():
+        dying = redelivery.spent_counts(
+            WritebackJob.objects.filter(pk__in=[pk for pk, _brand in stalled]), field=DELIVERIES
+        )
+        for job_id, times in dying.items():
+            _give_up_dying_run(job_id, times)
+    resumed = [(pk, brand_id) for pk, brand_id in stalled if pk not in dying]
+    for job_id, brand_id in resumed:
         run_writeback.delay(job_id=job_id, brand_id=brand_id)
-    return len(stalled)
+    return len(resumed)
