@@ -72,6 +72,11 @@ class OpenIdPackage(models.Model):
     # Held by the one task run working on the build; a duplicate delivery finds it taken.
     lease_id = models.CharField(max_length=32, blank=True, editable=False)
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Slices that started and did not finish, in a row (portal/redelivery.py): above
+    # CELERY_MAX_REDELIVERIES the build fails with the reason rather than be sent again.
+    build_deliveries = models.PositiveSmallIntegerField(
+        _("unfinished build slices in a row"), default=0, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     built_at = models.DateTimeField(_("built at"), null=True, blank=True)

@@ -81,6 +81,14 @@ class Crowd(models.Model):
     )
     sync_error = models.TextField(_("last JD Cloud error"), blank=True)
     synced_at = models.DateTimeField(_("synced at"), null=True, blank=True)
+    # `/crowd/create/v2` calls sent for this row, counted before each is sent. A crowd with
+    # calls but no search_id may exist at JD all the same (an answer lost to a timeout, a
+    # killed worker): it is looked for at JD before it is created again.
+    create_attempts = models.PositiveSmallIntegerField(
+        _("create calls sent"),
+        default=0,
+        help_text=_("Calls asking JD Cloud to create this crowd, answered or not."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -155,6 +163,11 @@ class CrowdInstance(models.Model):
     last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
     next_poll_at = models.DateTimeField(_("next poll at"), null=True, blank=True, db_index=True)
     stuck = models.BooleanField(_("stuck"), default=False)
+    # Polls that started asking JD and did not finish, in a row (portal/redelivery.py):
+    # above CELERY_MAX_REDELIVERIES the poll is flagged stuck rather than sent again.
+    poll_deliveries = models.PositiveSmallIntegerField(
+        _("unfinished polls in a row"), default=0, editable=False
+    )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -8,11 +8,13 @@ import random
 
 from celery import shared_task
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
 from brands.linkflow import LinkflowNotConnected
 from brands.tenancy import brand_task
 from crowds import openid
 from crowds.linkflow_models import OpenIdPackage
+from portal import redelivery
 from portal.integrations.linkflow.errors import LinkflowError, LinkflowTransportError
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,8 @@ _jitter = random.SystemRandom()
 TRANSPORT_RETRIES = 5
 RETRY_BACKOFF_INITIAL_SECONDS = 5.0
 RETRY_BACKOFF_MAX_SECONDS = 120.0
+# The package's count of slices whose worker died (portal/redelivery.py).
+DELIVERIES = "build_deliveries"
 
 
 def retry_countdown(retries: int) -> float:
@@ -34,10 +38,15 @@ def retry_countdown(retries: int) -> float:
 def build_openid_package(self, *, package_id: int, brand_id: int) -> str:
     """One slice of a build; enqueues the next while the walk goes on. An outage is
     retried with backoff (the build resumes where it stopped); a refusal, a lost
-    connection or an unexpected answer fails the package with the reason."""
-    attempt = OpenIdPackage.objects.values_list("attempt", flat=True).get(pk=package_id)
+    connection or an unexpected answer fails the package with the reason; so does a slice
+    that keeps killing its worker, rather than run again."""
+    delivery = OpenIdPackage.objects.filter(pk=package_id)
+    attempt = delivery.values_list("attempt", flat=True).get()
+    if times := redelivery.spent_counts(delivery, field=DELIVERIES).get(package_id):
+        return _give_up_dying_build(package_id, attempt, times).status
     try:
-        outcome = openid.openid_package_build(package_id=package_id)
+        with redelivery.counted_delivery(delivery, field=DELIVERIES):
+            outcome = openid.openid_package_build(package_id=package_id)
     except LinkflowTransportError as exc:
         retries = self.request.retries
         if retries < TRANSPORT_RETRIES:
@@ -63,10 +72,31 @@ def build_openid_package(self, *, package_id: int, brand_id: int) -> str:
     return outcome.package.status
 
 
+def _give_up_dying_build(package_id: int, attempt: int, times: int) -> OpenIdPackage:
+    """Fail the build with the reason; its count starts afresh for the user's "build again"."""
+    reason = _(
+        "A slice of this build was cut off %(times)d times in a row before it finished "
+        "(its worker stopped), so the build was stopped; build it again to retry."
+    ) % {"times": times}
+    package = openid.openid_package_fail(package_id=package_id, attempt=attempt, reason=reason)
+    redelivery.delivery_finished(OpenIdPackage.objects.filter(pk=package_id), field=DELIVERIES)
+    return package
+
+
 @shared_task(name="crowds.resume_stalled_openid_builds")
 def resume_stalled_openid_builds() -> int:
-    """Periodic: resume builds whose task was lost (worker killed, message dropped)."""
+    """Periodic: resume builds whose task was lost (worker killed, message dropped); those
+    whose worker died every time, more often than CELERY_MAX_REDELIVERIES, fail with the
+    reason instead. Returns how many were sent again."""
     stalled = openid.openid_packages_stalled()
-    for package_id, brand_id in stalled:
+    with scopes_disabled():
+        spent = OpenIdPackage.objects.filter(
+            redelivery.deliveries_spent(DELIVERIES), pk__in=[pk for pk, _brand in stalled]
+        ).values_list("pk", "attempt", DELIVERIES)
+        dying = {pk: (attempt, times) for pk, attempt, times in spent}
+        for package_id, (attempt, times) in dying.items():
+            _give_up_dying_build(package_id, attempt, times)
+    resumed = [(pk, brand_id) for pk, brand_id in stalled if pk not in dying]
+    for package_id, brand_id in resumed:
         build_openid_package.delay(package_id=package_id, brand_id=brand_id)
-    return len(stalled)
+    return len(resumed)

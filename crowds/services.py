@@ -11,8 +11,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
 from brands.models import Brand
@@ -27,6 +28,7 @@ from crowds.models import (
     Tag,
 )
 from crowds.selectors import tag_catalog
+from portal import redelivery
 from portal.integrations.jdcloud import types as jd
 from portal.integrations.jdcloud.errors import JDCloudError
 from portal.integrations.jdcloud.factory import jdcloud_client
@@ -121,7 +123,8 @@ def crowd_create(
     user=None,
 ) -> Crowd:
     """Validate, save locally, then create at JD Cloud. A JD failure leaves the crowd
-    with sync state `failed` and the reason; `crowd_sync` retries."""
+    with sync state `failed` and the reason; `crowd_sync` retries, adopting the crowd JD
+    made if the failure was a lost answer."""
     parsed, package_type = _checked_condition(condition, package_type)
     crowd = Crowd.objects.create(
         brand=brand,
@@ -157,40 +160,129 @@ def crowd_update(
 
 def crowd_sync(*, crowd: Crowd) -> Crowd:
     """Make JD Cloud hold what the local row holds: create if it has no search_id yet,
-    else edit. Safe to repeat."""
+    else edit. Safe to repeat: a create sent before whose answer was lost may have been
+    carried out, so the crowd is looked for at JD and adopted before it is created again."""
     try:
         client = _client(crowd.brand)
     except RemoteRejected as exc:
-        crowd.sync_state = SyncState.FAILED
-        crowd.sync_error = exc.message
-        crowd.save(update_fields=["sync_state", "sync_error", "updated_at"])
-        return crowd
+        return _sync_failed(crowd, exc.message)
     try:
+        found = _lost_create(client, crowd) if _may_exist_at_jd(crowd) else None
+        if found is not None and not _adopt(crowd, found.search_id):
+            reason = gettext("Another crowd took the crowd found at JD Cloud at once; sync again.")
+            return _sync_failed(crowd, reason)
         if not crowd.search_id:
-            crowd.search_id = client.crowd_create_v2(
-                master_id=crowd.brand.master_id,
-                crowd_name=crowd.name,
-                crowd_desc=crowd.description or crowd.name,
-                condition=crowd.condition,
-                package_type=crowd.package_type,
-            )
-        else:
+            crowd.search_id = _send_create(client, crowd)
+        elif found is None or (found.crowd_desc or "") != _jd_description(crowd):
             client.crowd_edit_v2(
                 search_id=crowd.search_id,
                 condition=crowd.condition,
-                crowd_desc=crowd.description or crowd.name,
+                crowd_desc=_jd_description(crowd),
                 crowd_name=crowd.name,
             )
     except JDCloudError as exc:
-        crowd.sync_state = SyncState.FAILED
-        crowd.sync_error = getattr(exc, "msg", "") or str(exc)
-        crowd.save(update_fields=["sync_state", "sync_error", "updated_at"])
-        return crowd
+        return _sync_failed(crowd, getattr(exc, "msg", "") or str(exc))
     crowd.sync_state = SyncState.SYNCED
     crowd.sync_error = ""
     crowd.synced_at = timezone.now()
     crowd.save(update_fields=["search_id", "sync_state", "sync_error", "synced_at", "updated_at"])
     return crowd
+
+
+def _sync_failed(crowd: Crowd, reason: str) -> Crowd:
+    crowd.sync_state = SyncState.FAILED
+    crowd.sync_error = reason
+    crowd.save(update_fields=["sync_state", "sync_error", "updated_at"])
+    return crowd
+
+
+def _jd_description(crowd: Crowd) -> str:
+    """`crowd_desc` is required at JD (新建人群对象): the name stands in for an empty one."""
+    return crowd.description or crowd.name
+
+
+def _may_exist_at_jd(crowd: Crowd) -> bool:
+    """No search_id, yet a create was sent: its answer was lost (or refused, which costs
+    one needless look at JD's list)."""
+    return not crowd.search_id and crowd.create_attempts > 0
+
+
+def _send_create(client, crowd: Crowd) -> str:
+    """`/crowd/create/v2`, counted on the row before it is sent: should the answer never
+    come (a timeout, a worker killed mid-call), the next sync knows to look at JD first."""
+    crowd.create_attempts += 1
+    crowd.save(update_fields=["create_attempts", "updated_at"])
+    return client.crowd_create_v2(
+        master_id=crowd.brand.master_id,
+        crowd_name=crowd.name,
+        crowd_desc=_jd_description(crowd),
+        condition=crowd.condition,
+        package_type=crowd.package_type,
+    )
+
+
+# Crowds asked for per page of `/crowd/list` when looking for a create whose answer was lost.
+LOST_CREATE_PAGE_SIZE = 50
+
+
+def _lost_create(client, crowd: Crowd) -> jd.Crowd | None:
+    """The crowd an earlier `/crowd/create/v2` of this row made at JD, if JD lists one.
+
+    The spec makes no crowd name unique (新建人群对象 names no such refusal, and 获取人群对象
+    列表 searches `crowd_name` fuzzily), so the name alone does not say the crowd is ours: it
+    must also be a tag extraction of the same package type and condition, and one that no
+    crowd of the brand already holds. Of several (more than one lost create carried out),
+    the oldest is taken; the others stay at JD, unknown to the portal. A create still held
+    at JD when this runs is not listed yet, and will be one such orphan."""
+    matches = [
+        remote
+        for remote in _listed_named(client, crowd)
+        if remote.search_id
+        and remote.crowd_name == crowd.name
+        and remote.crowd_type == CrowdType.EXTRACT
+        and remote.package_type == crowd.package_type
+        and conditions.parse_or_empty(remote.condition) == crowd.condition
+    ]
+    known = set(
+        Crowd.objects.filter(
+            brand=crowd.brand, search_id__in=[remote.search_id for remote in matches]
+        ).values_list("search_id", flat=True)
+    )
+    unknown = [remote for remote in matches if remote.search_id not in known]
+    return min(unknown, key=lambda r: (r.create_time or "", r.search_id), default=None)
+
+
+def _listed_named(client, crowd: Crowd) -> Iterator[jd.Crowd]:
+    """The brand's tag-extraction crowds at JD whose name contains the crowd's, page by
+    page (获取人群对象列表: `crowd_name` 支持模糊搜索, `crowd_type` 仅支持1/3/4)."""
+    page = 1
+    while True:
+        result = client.crowd_list(
+            master_id=crowd.brand.master_id,
+            crowd_name=crowd.name,
+            crowd_type=int(CrowdType.EXTRACT),
+            package_type=crowd.package_type,
+            page_num=page,
+            page_size=LOST_CREATE_PAGE_SIZE,
+        )
+        yield from result.result
+        if page >= result.pages or not result.result:
+            return
+        page += 1
+
+
+def _adopt(crowd: Crowd, search_id: str) -> bool:
+    """Take the search_id of the crowd JD made for a lost create, saved at once so that a
+    failing edit after it does not lose it. False if a concurrent sync of another row took
+    it first (the unique constraint on brand and search_id)."""
+    crowd.search_id = search_id
+    try:
+        with transaction.atomic():
+            crowd.save(update_fields=["search_id", "updated_at"])
+    except IntegrityError:
+        crowd.search_id = ""
+        return False
+    return True
 
 
 def crowd_delete(*, crowd: Crowd) -> None:
@@ -267,7 +359,13 @@ def _request_failed(instance: CrowdInstance, exc: JDCloudError) -> RemoteRejecte
 
 
 def instance_create(*, crowd: Crowd) -> CrowdInstance:
-    """`/crowd/init`: a new package of the crowd, then polled until generated."""
+    """`/crowd/init`: a new package of the crowd, then polled until generated.
+
+    A `/crowd/init` whose answer was lost (a timeout) may still have made a package at JD;
+    the row stays `request_failed` with the reason and a retry asks for another package.
+    The first cannot be found to adopt it: the spec leads to a package only through its
+    package_id (人群对象实例相关 has no list, and neither 获取人群对象详情 nor 获取人群对象
+    列表 names a crowd's packages). It stays at JD, a snapshot nothing refers to."""
     if crowd.sync_state != SyncState.SYNCED or not crowd.search_id:
         raise RemoteRejected("人群对象尚未同步到京东云,请先重试同步。", retryable=True)
     client = _client(crowd.brand)
@@ -286,12 +384,15 @@ def instance_create(*, crowd: Crowd) -> CrowdInstance:
 
 
 def instance_repoll(*, instance: CrowdInstance) -> CrowdInstance:
-    """Poll again an instance that was flagged stuck (or whose poll chain was lost)."""
+    """Poll again an instance that was flagged stuck (or whose poll chain was lost). The
+    user asked: the polls that died before are forgiven, and the reason given then goes."""
     if instance.status != InstanceStatus.GENERATING:
         return instance
     instance.stuck = False
+    instance.poll_deliveries = 0
+    instance.error = ""
     instance.next_poll_at = timezone.now()
-    instance.save(update_fields=["stuck", "next_poll_at", "updated_at"])
+    instance.save(update_fields=["stuck", "poll_deliveries", "error", "next_poll_at", "updated_at"])
     _start_polling(instance)
     return instance
 
@@ -310,7 +411,13 @@ class SplitPart:
 def instance_split(
     *, instance: CrowdInstance, parts: Sequence[SplitPart], split_type: str
 ) -> list[CrowdInstance]:
-    """`/crowd/instance/split` by ratio (sum ≤ 1) or head count (sum ≤ size)."""
+    """`/crowd/instance/split` by ratio (sum ≤ 1) or head count (sum ≤ size).
+
+    A split whose answer was lost (a timeout) may still have made its parts at JD, each a
+    crowd and a package (人群抽取); nothing is saved here and a retry splits again. The
+    first parts cannot be found to adopt them: their crowds (types 5 and 6, which the
+    list's `crowd_type` filter does not take) carry no package_id in 获取人群对象列表 or
+    获取人群对象详情, and the spec has no list of packages. They stay at JD, never reached."""
     _require_generated(instance, "package_id")
     errors = []
     if not parts:
@@ -624,12 +731,19 @@ def instance_poll(*, instance_id: int, jitter: float = 1.0, first_look: bool = F
         instance.polled = False
         if _not_to_poll(instance, now):
             return instance
+        if redelivery.is_spent(instance.poll_deliveries):
+            # Celery handed back the poll of a worker that died, again and again.
+            return _give_up_dying_poll(instance, now)
         return _poll(instance, now, jitter)
 
 
 def _poll(instance: CrowdInstance, now, jitter: float) -> CrowdInstance:
     """Ask JD, then apply the answer or book the next poll, guarded by the `poll_count`
-    that was read: of two pollers that both asked (SQLite), one applies and books."""
+    that was read: of two pollers that both asked (SQLite), one applies and books. The poll
+    is counted before JD is asked and the count cleared with the booking: a worker killed
+    in between leaves it counted (portal/redelivery.py)."""
+    delivery = CrowdInstance.objects.filter(pk=instance.pk)
+    redelivery.delivery_started(delivery, field="poll_deliveries")
     try:
         status = _client(instance.brand).crowd_instance_status(package_id=instance.package_id)
     except (JDCloudError, RemoteRejected) as exc:
@@ -640,6 +754,7 @@ def _poll(instance: CrowdInstance, now, jitter: float) -> CrowdInstance:
     )
     changes: dict[str, Any] = {
         "poll_count": instance.poll_count + 1,
+        "poll_deliveries": 0,
         "last_polled_at": now,
         "updated_at": now,
     }
@@ -666,14 +781,53 @@ def _poll(instance: CrowdInstance, now, jitter: float) -> CrowdInstance:
     return instance
 
 
+def _overdue_polls(now):
+    overdue = now - timedelta(seconds=settings.CROWD_POLL_OVERDUE_SECONDS)
+    return CrowdInstance.objects.filter(
+        status=InstanceStatus.GENERATING, stuck=False, next_poll_at__lt=overdue
+    )
+
+
 def instances_due_for_poll(*, now=None) -> list[tuple[int, int]]:
     """(instance id, brand id) of generating instances whose next poll is overdue: their
-    poll chain was lost (a worker died, a message expired). Periodic fan-out: unscoped."""
+    poll chain was lost (a worker died, a message expired). Not those whose polls died
+    more often than CELERY_MAX_REDELIVERIES allows (`instances_give_up_dying_polls`).
+    Periodic fan-out: unscoped."""
     now = now or timezone.now()
-    overdue = now - timedelta(seconds=settings.CROWD_POLL_OVERDUE_SECONDS)
     with scopes_disabled():
         return list(
-            CrowdInstance.objects.filter(
-                status=InstanceStatus.GENERATING, stuck=False, next_poll_at__lt=overdue
-            ).values_list("pk", "brand_id")[:500]
+            _overdue_polls(now)
+            .exclude(redelivery.deliveries_spent("poll_deliveries"))
+            .values_list("pk", "brand_id")[:500]
         )
+
+
+def instances_give_up_dying_polls(*, now=None) -> int:
+    """Flag stuck, saying why, the overdue polls whose worker died every time they were
+    sent, more often than CELERY_MAX_REDELIVERIES allows: sent again, they would die again.
+    The user sees the reason and can poll again (`instance_repoll`). Periodic fan-out:
+    unscoped. Returns how many were given up."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        dying = list(
+            _overdue_polls(now).filter(redelivery.deliveries_spent("poll_deliveries"))[:500]
+        )
+        return sum(bool(_give_up_dying_poll(instance, now).stuck) for instance in dying)
+
+
+def _give_up_dying_poll(instance: CrowdInstance, now) -> CrowdInstance:
+    """Flag stuck with the reason, unless a poll finished meanwhile (the count it read)."""
+    reason = gettext(
+        "The portal stopped asking JD Cloud about this package: the poll was cut off "
+        "%(times)d times in a row before it finished (its worker stopped). Poll again to "
+        "resume."
+    ) % {"times": instance.poll_deliveries}
+    CrowdInstance.objects.filter(
+        pk=instance.pk,
+        status=InstanceStatus.GENERATING,
+        stuck=False,
+        poll_deliveries=instance.poll_deliveries,
+    ).update(stuck=True, next_poll_at=None, error=reason, updated_at=now)
+    logger.warning("poll of instance %s given up: %s", instance.pk, reason)
+    instance.refresh_from_db()
+    return instance

@@ -34,7 +34,10 @@ def poll_instance(*, instance_id: int, brand_id: int, first_look: bool = False) 
 
 @shared_task(name="crowds.resume_overdue_polls")
 def resume_overdue_polls() -> int:
-    """Periodic: restart poll chains that were lost (worker killed, message dropped)."""
+    """Periodic: restart poll chains that were lost (worker killed, message dropped); those
+    whose worker died every time, more often than CELERY_MAX_REDELIVERIES, are flagged
+    stuck with the reason instead. Returns how many were sent again."""
+    services.instances_give_up_dying_polls()
     due = services.instances_due_for_poll()
     for instance_id, brand_id in due:
         poll_instance.delay(instance_id=instance_id, brand_id=brand_id)

@@ -47,6 +47,11 @@ class LinkflowReport(models.Model):
     ready_at = models.DateTimeField(_("ready at"), null=True, blank=True)
     poll_count = models.PositiveIntegerField(_("polls"), default=0)
     next_poll_at = models.DateTimeField(_("next poll at"), null=True, blank=True)
+    # Polls that started and did not finish, in a row (portal/redelivery.py): above
+    # CELERY_MAX_REDELIVERIES the report fails with the reason rather than be sent again.
+    poll_deliveries = models.PositiveSmallIntegerField(
+        _("unfinished polls in a row"), default=0, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -1,9 +1,11 @@
 """Writes whose answer was lost, and refusals that end a job: the weaknesses the fault suite
-meets, each pinned here by one deterministic case (xfail, strict: it fails until fixed).
+met, each pinned here by one deterministic case now that it is fixed (they were strict xfails
+until then).
 
 A JD Cloud or Linkflow write that times out may have been carried out: the sandbox, like a
 real gateway, holds the request (a `timeout` fault) and then runs it, while the portal has
-stopped waiting. The portal records such a call as failed and offers the user a retry."""
+stopped waiting. The portal records such a call as failed and offers the user a retry, and
+the retry must not do it twice."""
 
 from __future__ import annotations
 
@@ -55,11 +57,6 @@ def let_the_held_request_finish() -> None:
     time.sleep(HOLD_MS / 1000 + 0.3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crowds.services.crowd_sync creates the crowd again at JD when the first "
-    "/crowd/create/v2 timed out: JD keeps both, the portal knows one",
-)
 def test_a_crowd_whose_create_answer_was_lost_exists_once_at_jd(jd_brand, control, short_timeouts):
     lose_next_answer(control, "/crowd/create/v2")
     crowd = crowd_services.crowd_create(brand=jd_brand, name="超时人群", condition=PUBLIC_CONDITION)

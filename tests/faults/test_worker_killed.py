@@ -142,12 +142,6 @@ def test_a_worker_killed_mid_poll_is_resumed_by_the_sweeper_on_a_new_worker(
     count(PART, workers_killed=1, resumed_by_sweeper=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no redelivery cap: CELERY_MAX_REDELIVERIES (portal/settings.py) is read by "
-    "nothing, and crowds.tasks.resume_overdue_polls sends a poll whose worker keeps dying "
-    "again every minute until CROWD_POLL_GIVE_UP_SECONDS (6 h)",
-)
 def test_a_poll_whose_worker_keeps_dying_is_given_up_after_the_redelivery_cap(
     workers, connected_brand, settings
 ):
