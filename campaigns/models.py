@@ -202,6 +202,10 @@ class WechatCampaign(models.Model):
     sync_error = models.TextField(_("last JD Cloud error"), blank=True)
     poll_count = models.PositiveIntegerField(_("status calls"), default=0)
     next_poll_at = models.DateTimeField(_("next poll at"), null=True, blank=True)
+    # Polls cut off in a row by their worker dying (portal/redelivery.py).
+    poll_deliveries = models.PositiveSmallIntegerField(
+        _("polls cut off in a row"), default=0, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

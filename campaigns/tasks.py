@@ -5,11 +5,16 @@ from __future__ import annotations
 import random
 
 from celery import shared_task
+from django_scopes import scopes_disabled
 
 from brands.tenancy import brand_task
+from campaigns.models import WechatCampaign
 from campaigns.services import wechat
+from portal import redelivery
 
 _jitter = random.SystemRandom()
+# The campaign's count of polls whose worker died (portal/redelivery.py).
+DELIVERIES = "poll_deliveries"
 
 
 @shared_task(name="campaigns.poll_wechat_campaign")
@@ -18,9 +23,13 @@ def poll_wechat_campaign(*, campaign_id: int, brand_id: int) -> int | None:
     """Poll one WeChat campaign; re-schedule itself while it is not final (a poll is one
     short task re-scheduled, never a sleeping loop). A duplicate that did not book the
     next poll ends here, so chains never multiply."""
-    campaign = wechat.wechat_campaign_poll(
-        campaign_id=campaign_id, jitter=_jitter.uniform(0.8, 1.2)
-    )
+    delivery = WechatCampaign.objects.filter(pk=campaign_id)
+    if times := redelivery.spent_counts(delivery, field=DELIVERIES).get(campaign_id):
+        return wechat.wechat_poll_give_up(campaign_id=campaign_id, times=times).status
+    with redelivery.counted_delivery(delivery, field=DELIVERIES):
+        campaign = wechat.wechat_campaign_poll(
+            campaign_id=campaign_id, jitter=_jitter.uniform(0.8, 1.2)
+        )
     if campaign.polled and not campaign.is_final and campaign.next_poll_at:
         poll_wechat_campaign.apply_async(
             kwargs={"campaign_id": campaign_id, "brand_id": brand_id}, eta=campaign.next_poll_at
@@ -30,11 +39,20 @@ def poll_wechat_campaign(*, campaign_id: int, brand_id: int) -> int | None:
 
 @shared_task(name="campaigns.resume_overdue_wechat_polls")
 def resume_overdue_wechat_polls() -> int:
-    """Periodic: restart WeChat poll chains that were lost (worker killed, message dropped)."""
+    """Periodic: restart WeChat poll chains that were lost (worker killed, message dropped);
+    those whose worker died every time, more often than CELERY_MAX_REDELIVERIES, stop with
+    the reason instead. Returns how many were sent again."""
     due = wechat.wechat_campaigns_due_for_poll()
-    for campaign_id, brand_id in due:
+    with scopes_disabled():
+        dying = redelivery.spent_counts(
+            WechatCampaign.objects.filter(pk__in=[pk for pk, _brand in due]), field=DELIVERIES
+        )
+        for campaign_id, times in dying.items():
+            wechat.wechat_poll_give_up(campaign_id=campaign_id, times=times)
+    resent = [(pk, brand_id) for pk, brand_id in due if pk not in dying]
+    for campaign_id, brand_id in resent:
         poll_wechat_campaign.delay(campaign_id=campaign_id, brand_id=brand_id)
-    return len(due)
+    return len(resent)
 
 
 @shared_task(name="campaigns.refresh_notices")

@@ -25,4 +25,5 @@ urlpatterns = [
     path("wechat/<int:pk>/", views.wechat_detail, name="wechat-campaign"),
     path("wechat/<int:pk>/cancel/", views.wechat_cancel, name="wechat-cancel"),
     path("wechat/<int:pk>/retry/", views.wechat_retry, name="wechat-retry"),
+    path("wechat/<int:pk>/repoll/", views.wechat_repoll, name="wechat-repoll"),
 ]

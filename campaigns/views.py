@@ -960,6 +960,7 @@ def wechat_detail(request: HttpRequest, pk: int) -> HttpResponse:
             },
             "remark_max": wechat_services.REMARK_MAX,
             "can_write": _can_write(request),
+            "can_repoll": wechat_services.wechat_campaign_can_repoll(campaign),
             "jd_up": system_state().up,
         },
     )
@@ -980,6 +981,19 @@ def wechat_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Not cancelled: %(reason)s") % {"reason": exc.message})
     else:
         messages.success(request, _("The campaign is cancelled."))
+    return redirect("campaigns:wechat-campaign", pk=pk)
+
+
+@brand_required
+@require_POST
+def wechat_repoll(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(WechatCampaign, pk=pk)
+    try:
+        wechat_services.wechat_campaign_repoll(campaign=campaign)
+    except wechat_services.WechatConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The portal asks JD Cloud for the status again."))
     return redirect("campaigns:wechat-campaign", pk=pk)
 
 

@@ -593,6 +593,49 @@ def wechat_campaign_poll(*, campaign_id: int, jitter: float = 1.0) -> WechatCamp
     return campaign
 
 
+def wechat_campaign_can_repoll(campaign: WechatCampaign) -> bool:
+    """Created at JD, not final, and no poll booked: the portal stopped asking (JD gave no
+    final status a day after the end, or the polls kept killing their worker)."""
+    return (
+        campaign.jd_activity_id is not None
+        and not campaign.is_final
+        and campaign.next_poll_at is None
+    )
+
+
+def wechat_campaign_repoll(*, campaign: WechatCampaign) -> WechatCampaign:
+    """Ask JD for the status again, now, after the portal stopped asking: the polls that
+    died before are forgiven. The campaign's write-back follows its final status as usual."""
+    if not wechat_campaign_can_repoll(campaign):
+        raise WechatConflict(_("The portal is still asking JD Cloud about this campaign."))
+    now = timezone.now()
+    restarted = WechatCampaign.objects.filter(
+        pk=campaign.pk, next_poll_at__isnull=True, jd_activity_id__isnull=False
+    ).exclude(status__in=WechatCampaign.FINAL)
+    if restarted.update(next_poll_at=now, poll_deliveries=0, sync_error="", updated_at=now):
+        campaign.refresh_from_db()
+        _start_polling(campaign)
+    else:
+        campaign.refresh_from_db()
+    return campaign
+
+
+def wechat_poll_give_up(*, campaign_id: int, times: int) -> WechatCampaign:
+    """Stop polling a campaign whose polls were cut off `times` times in a row (their worker
+    died each time), saying why; `wechat_campaign_repoll` starts again."""
+    reason = _(
+        "The portal stopped asking JD Cloud about this campaign: the status call was cut off "
+        "%(times)d times in a row before it finished (its worker stopped). Ask again to "
+        "resume."
+    ) % {"times": times}
+    now = timezone.now()
+    WechatCampaign.objects.filter(pk=campaign_id).exclude(
+        status__in=WechatCampaign.FINAL
+    ).update(next_poll_at=None, poll_deliveries=0, sync_error=reason, updated_at=now)
+    logger.warning("polls of WeChat campaign %s given up: %s", campaign_id, reason)
+    return WechatCampaign.objects.get(pk=campaign_id)
+
+
 def wechat_campaigns_due_for_poll(*, now: datetime | None = None) -> list[tuple[int, int]]:
     """(campaign id, brand id) of created, non-final campaigns whose poll is overdue: their
     poll chain was lost (a worker died, a message expired). Periodic fan-out: unscoped."""

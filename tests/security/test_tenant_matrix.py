@@ -49,6 +49,7 @@ ID_ROUTES: dict[str, str] = {
     "campaigns:wechat-campaign": "wechat",
     "campaigns:wechat-cancel": "wechat",
     "campaigns:wechat-retry": "wechat",
+    "campaigns:wechat-repoll": "wechat",
     "reports:package": "part.package_id",
     "reports:request": "part.package_id",
     "reports:uplift": "instance",
