@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from brands.linkflow import linkflow_check, linkflow_connect, linkflow_disconnect
 from brands.models import BrandUser
+from campaigns.api.activities import ErrorEnvelope, ErrorsOutput, request_fields, validated
 
 
 class BrandOutput(serializers.Serializer):
@@ -67,19 +68,21 @@ def _brand_of(request):
     return request.brand
 
 
-class BrandApi(APIView):
+class BrandApi(ErrorEnvelope, APIView):
     """The brand of the signed-in user; PATCH connects (or disconnects) its Linkflow CDP."""
 
     @extend_schema(responses=BrandOutput, operation_id="brand_retrieve")
     def get(self, request):
         return Response(BrandOutput(_brand_of(request)).data)
 
-    @extend_schema(request=BrandUpdate, responses=BrandOutput, operation_id="brand_update")
+    @extend_schema(
+        request=BrandUpdate,
+        responses={200: BrandOutput, 400: ErrorsOutput},
+        operation_id="brand_update",
+    )
     def patch(self, request):
         brand = _brand_of(request)
-        update = BrandUpdate(data=request.data, context={"brand": brand})
-        update.is_valid(raise_exception=True)
-        data = update.validated_data
+        data = validated(BrandUpdate, request_fields(request), context={"brand": brand})
         key = data.get("linkflow_app_key", brand.linkflow_app_key)
         if "linkflow_app_key" in data and not key:
             linkflow_disconnect(brand=brand)
@@ -99,7 +102,7 @@ class BrandApi(APIView):
         return Response(BrandOutput(brand).data)
 
 
-class LinkflowTestApi(APIView):
+class LinkflowTestApi(ErrorEnvelope, APIView):
     """Ask Linkflow for a token with the stored App Key / App Secret."""
 
     @extend_schema(request=None, responses=LinkflowCheckOutput, operation_id="brand_linkflow_test")

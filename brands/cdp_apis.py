@@ -1,10 +1,12 @@
 """REST: the brand's Linkflow groups and tags (live), and tracked links (kept here).
 
-Not connected → 409; a Linkflow refusal or outage → 502 with Linkflow's code and message.
+Not connected → 409; a Linkflow refusal or outage → 502 with Linkflow's code and message;
+bad input → 400 with `{"errors": [{path, message}]}`.
 """
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import APIException, NotFound
@@ -14,6 +16,13 @@ from rest_framework.views import APIView
 from brands import cdp
 from brands.linkflow import LinkflowNotConnected
 from brands.models import TrackedLink
+from campaigns.api.activities import (
+    ErrorEnvelope,
+    ErrorsOutput,
+    field_error,
+    request_fields,
+    validated,
+)
 from portal.integrations.linkflow.errors import LinkflowError, LinkflowRejected
 
 
@@ -98,17 +107,17 @@ class GroupsApi(APIView):
         return Response(CdpGroupOutput(groups, many=True).data)
 
 
-class GroupMembersApi(APIView):
+class GroupMembersApi(ErrorEnvelope, APIView):
     """One page of a group's members after `after` (Linkflow's memberId cursor)."""
 
     @extend_schema(
         parameters=[OpenApiParameter("after", int), OpenApiParameter("size", int)],
-        responses=CdpMembersOutput,
+        responses={200: CdpMembersOutput, 400: ErrorsOutput},
         operation_id="cdp_group_members",
     )
     def get(self, request, group_id: int):
-        after = _int(request.query_params.get("after"), 0, low=0)
-        size = _int(request.query_params.get("size"), cdp.MEMBERS_PAGE, low=1, high=500)
+        after = _int(request.query_params, "after", 0, low=0)
+        size = _int(request.query_params, "size", cdp.MEMBERS_PAGE, low=1, high=500)
 
         def load():
             try:
@@ -125,30 +134,33 @@ class GroupMembersApi(APIView):
         )
 
 
-class TagsApi(APIView):
+class TagsApi(ErrorEnvelope, APIView):
     """A page (from 0) of the brand's Linkflow tag metadata, with folder names."""
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("size", int)],
-        responses=CdpTagOutput(many=True),
+        responses={200: CdpTagOutput(many=True), 400: ErrorsOutput},
         operation_id="cdp_tags_list",
     )
     def get(self, request):
-        page = _int(request.query_params.get("page"), 0, low=0)
-        size = _int(request.query_params.get("size"), cdp.TAGS_PAGE, low=1, high=200)
+        page = _int(request.query_params, "page", 0, low=0)
+        size = _int(request.query_params, "size", cdp.TAGS_PAGE, low=1, high=200)
         tags = linkflow_answer(lambda: cdp.cdp_tags(brand=request.brand, page=page, size=size))
         return Response(CdpTagOutput(tags, many=True).data)
 
 
-def _int(raw, default: int, *, low: int, high: int | None = None) -> int:
+def _int(params, name: str, default: int, *, low: int, high: int | None = None) -> int:
+    raw = params.get(name)
     try:
         value = int(raw) if raw not in (None, "") else default
     except (TypeError, ValueError):
-        raise serializers.ValidationError({"detail": "not an integer"}) from None
+        raise field_error(name, _("Must be an integer.")) from None
     if value < low or (high is not None and value > high):
-        raise serializers.ValidationError(
-            {"detail": f"must be between {low} and {high}" if high else f"must be ≥ {low}"}
-        )
+        if high is None:
+            message = _("Must be at least %(low)s.") % {"low": low}
+        else:
+            message = _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high}
+        raise field_error(name, message)
     return value
 
 
@@ -172,10 +184,7 @@ class TrackedLinkSerializer(serializers.ModelSerializer):
 
 
 class TrackedLinkViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    ErrorEnvelope, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Campaign URLs shortened through Linkflow. A create is kept even when Linkflow fails
     (201 with `error`); POST `{id}/retry/` asks again."""
@@ -187,15 +196,19 @@ class TrackedLinkViewSet(
             return TrackedLink.objects.none()
         return TrackedLink.objects.all()
 
-    def perform_create(self, serializer):
-        data = serializer.validated_data
+    @extend_schema(
+        request=TrackedLinkSerializer, responses={201: TrackedLinkSerializer, 400: ErrorsOutput}
+    )
+    def create(self, request):
+        data = validated(TrackedLinkSerializer, request_fields(request))
         utm = {
             name: data.get(f"utm_{name}", "")
             for name in ("source", "campaign", "medium", "content")
         }
-        serializer.instance = cdp.tracked_link_create(
-            brand=self.request.brand, url=data["url"], utm=utm, contact_id=data.get("contact_id")
+        link = cdp.tracked_link_create(
+            brand=request.brand, url=data["url"], utm=utm, contact_id=data.get("contact_id")
         )
+        return Response(TrackedLinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=None, responses=TrackedLinkSerializer, operation_id="cdp_short_links_retry"

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaigns.api.activities import (
+    ErrorEnvelope,
+    ErrorsOutput,
+    field_error,
+    input_error,
+    request_fields,
+    validated,
+)
 from crowds import selectors, services
 from crowds.models import Crowd, CrowdInstance, PackageType, Tag
 from portal.integrations.jdcloud import types as jd
@@ -24,12 +33,6 @@ class RemoteRefused(APIException):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "jdcloud_refused"
-
-
-def _input_error(exc: services.CrowdInputError) -> ValidationError:
-    return ValidationError(
-        {"errors": [{"path": v.path, "message": v.message} for v in exc.violations]}
-    )
 
 
 def _remote_error(exc: services.RemoteRejected) -> APIException:
@@ -122,7 +125,7 @@ class InstanceOutput(serializers.ModelSerializer):
         ]
 
 
-class CrowdViewSet(viewsets.ModelViewSet):
+class CrowdViewSet(ErrorEnvelope, viewsets.ModelViewSet):
     """Crowd objects (人群对象). Writes reach JD Cloud after the local row is saved."""
 
     serializer_class = CrowdOutput
@@ -142,42 +145,40 @@ class CrowdViewSet(viewsets.ModelViewSet):
             context["catalog"] = selectors.tag_catalog()
         return context
 
-    @extend_schema(request=CrowdInput, responses={201: CrowdOutput})
+    @extend_schema(request=CrowdInput, responses={201: CrowdOutput, 400: ErrorsOutput})
     def create(self, request):
-        data = CrowdInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = validated(CrowdInput, request_fields(request))
         try:
             crowd = services.crowd_create(
                 brand=request.brand,
-                name=data.validated_data["crowd_name"],
-                description=data.validated_data["crowd_desc"],
-                condition=data.validated_data["condition"],
-                package_type=data.validated_data.get("package_type"),
+                name=values["crowd_name"],
+                description=values["crowd_desc"],
+                condition=values["condition"],
+                package_type=values.get("package_type"),
                 user=request.user,
             )
         except services.CrowdInputError as exc:
-            raise _input_error(exc) from exc
+            raise input_error(exc.violations) from exc
         return Response(self.get_serializer(crowd).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CrowdInput, responses=CrowdOutput)
+    @extend_schema(request=CrowdInput, responses={200: CrowdOutput, 400: ErrorsOutput})
     def update(self, request, pk=None, partial=False):
         crowd = self.get_object()
-        data = CrowdInput(data=request.data, partial=partial)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        fields = request_fields(request)
+        values = validated(CrowdInput, fields, partial=partial)
         try:
             crowd = services.crowd_update(
                 crowd=crowd,
                 name=values.get("crowd_name"),
-                description=values.get("crowd_desc") if "crowd_desc" in request.data else None,
+                description=values.get("crowd_desc") if "crowd_desc" in fields else None,
                 condition=values.get("condition"),
                 package_type=values.get("package_type"),
             )
         except services.CrowdInputError as exc:
-            raise _input_error(exc) from exc
+            raise input_error(exc.violations) from exc
         return Response(self.get_serializer(crowd).data)
 
-    @extend_schema(request=CrowdInput, responses=CrowdOutput)
+    @extend_schema(request=CrowdInput, responses={200: CrowdOutput, 400: ErrorsOutput})
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
 
@@ -255,7 +256,9 @@ class SaveAsInput(serializers.Serializer):
     crowd_desc = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InstanceViewSet(
+    ErrorEnvelope, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Crowd instances (人群对象实例 / packages) and the operations that derive new ones."""
 
     serializer_class = InstanceOutput
@@ -267,16 +270,14 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         crowd = params.get("crowd")
         return selectors.instance_list(
             status=params.get("status", ""),
-            crowd_id=int(crowd) if crowd and crowd.isdigit() else None,
+            crowd_id=int(crowd) if crowd and crowd.isdecimal() else None,
         ).prefetch_related("parents")
 
     def _instances(self, ids, path):
         found = {i.pk: i for i in CrowdInstance.objects.filter(pk__in=ids)}
         missing = [i for i in ids if i not in found]
         if missing:  # another brand's id looks exactly like a missing one
-            raise ValidationError(
-                {"errors": [{"path": path, "message": f"人群包 {missing} 不存在"}]}
-            )
+            raise field_error(path, f"人群包 {missing} 不存在")
         return [found[i] for i in ids]
 
     def _run(self, call):
@@ -285,16 +286,14 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         try:
             return call()
         except services.CrowdInputError as exc:
-            raise _input_error(exc) from exc
+            raise input_error(exc.violations) from exc
         except services.RemoteRejected as exc:
             raise _remote_error(exc) from exc
 
-    @extend_schema(request=CalcInput, responses={201: InstanceOutput})
+    @extend_schema(request=CalcInput, responses={201: InstanceOutput, 400: ErrorsOutput})
     @action(detail=False, methods=["post"])
     def calc(self, request):
-        data = CalcInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = validated(CalcInput, request_fields(request))
         instance = self._run(
             lambda: services.instance_calc(
                 brand=request.brand,
@@ -307,12 +306,12 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         return Response(InstanceOutput(instance).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SplitInput, responses={201: InstanceOutput(many=True)})
+    @extend_schema(
+        request=SplitInput, responses={201: InstanceOutput(many=True), 400: ErrorsOutput}
+    )
     @action(detail=True, methods=["post"])
     def split(self, request, pk=None):
-        data = SplitInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = validated(SplitInput, request_fields(request))
         parts = [
             services.SplitPart(p["name"], int(p["value"]) if values["type"] == "1" else p["value"])
             for p in values["ratio"]
@@ -324,28 +323,28 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         return Response(InstanceOutput(children, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=FilterInput, responses={201: InstanceOutput(many=True)})
+    @extend_schema(
+        request=FilterInput, responses={201: InstanceOutput(many=True), 400: ErrorsOutput}
+    )
     @action(detail=True, methods=["post"])
     def filter(self, request, pk=None):
-        data = FilterInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = validated(FilterInput, request_fields(request))
         children = self._run(
             lambda: services.instance_filter(
-                instance=self.get_object(), filter_types=data.validated_data["filter_types"]
+                instance=self.get_object(), filter_types=values["filter_types"]
             )
         )
         return Response(InstanceOutput(children, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SaveAsInput, responses={201: CrowdOutput})
+    @extend_schema(request=SaveAsInput, responses={201: CrowdOutput, 400: ErrorsOutput})
     @action(detail=True, methods=["post"], url_path="save-as")
     def save_as(self, request, pk=None):
-        data = SaveAsInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = validated(SaveAsInput, request_fields(request))
         crowd = self._run(
             lambda: services.instance_save_as(
                 instance=self.get_object(),
-                name=data.validated_data["crowd_name"],
-                description=data.validated_data["crowd_desc"],
+                name=values["crowd_name"],
+                description=values["crowd_desc"],
             )
         )
         context = {"catalog": selectors.tag_catalog()}
@@ -364,7 +363,7 @@ class CompileInput(serializers.Serializer):
 
     def validate(self, attrs):
         if ("builder" in attrs) == ("condition" in attrs):
-            raise ValidationError("Send exactly one of builder or condition.")
+            raise serializers.ValidationError(_("Send exactly one of builder or condition."))
         return attrs
 
 
@@ -376,16 +375,18 @@ class CompileOutput(serializers.Serializer):
     errors = serializers.ListField(child=serializers.DictField())
 
 
-class ConditionCompileApi(APIView):
+class ConditionCompileApi(ErrorEnvelope, APIView):
     """The condition builder's server side: builder tree → spec DSL (or DSL → builder
     tree, to edit an existing crowd), its Chinese sentence, and every violation with
     its path. The browser never writes the DSL itself."""
 
-    @extend_schema(request=CompileInput, responses=CompileOutput, operation_id="condition_compile")
+    @extend_schema(
+        request=CompileInput,
+        responses={200: CompileOutput, 400: ErrorsOutput},
+        operation_id="condition_compile",
+    )
     def post(self, request):
-        data = CompileInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(compile_condition(**data.validated_data))
+        return Response(compile_condition(**validated(CompileInput, request_fields(request))))
 
 
 def compile_condition(*, builder=None, condition=None) -> dict:

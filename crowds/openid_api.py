@@ -9,7 +9,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -18,7 +17,10 @@ from campaigns.api.activities import (
     BrandCanAct,
     Conflict,
     ConflictOutput,
+    ErrorEnvelope,
     ErrorsOutput,
+    field_error,
+    request_fields,
     validated,
 )
 from crowds import openid
@@ -52,7 +54,7 @@ class OpenIdPackageInput(serializers.Serializer):
 
 
 class OpenIdPackageViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ErrorEnvelope, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """openId packages (WeChat campaign pack_type 3): the openIds, for the brand's official
     account (`wechat_app_id`), of a Linkflow group's contacts. Built by a background task:
@@ -77,15 +79,13 @@ class OpenIdPackageViewSet(
         operation_id="cdp_openid_packages_create",
     )
     def create(self, request):
-        values = validated(OpenIdPackageInput, request.data)
+        values = validated(OpenIdPackageInput, request_fields(request))
         try:
             package = openid.openid_package_create(brand=request.brand, group_id=values["group_id"])
         except openid.OpenIdPackageRefused as exc:
             if exc.field == "linkflow":
                 raise NotConnected(exc.message) from exc
-            raise ValidationError(
-                {"errors": [{"path": exc.field, "message": exc.message}]}
-            ) from exc
+            raise field_error(exc.field, exc.message) from exc
         except LinkflowError as exc:
             raise LinkflowFailed(openid.describe_failure(exc)) from exc
         return Response(self.get_serializer(package).data, status=status.HTTP_201_CREATED)

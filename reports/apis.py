@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -13,22 +14,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from campaigns.api.activities import ErrorEnvelope, ErrorsOutput, field_error, request_fields
 from crowds.models import CrowdInstance
 from portal.integrations.jdcloud.errors import JDCloudError, JDCloudRejected
 from reports import services
 from reports.models import AMOUNT_METRICS, COUNT_METRICS, TOP5_FIELDS, ReportRow
 from reports.parsing import top5_entries
 from reports.uplift import split_uplift
-
-
-def _fields(request) -> dict:
-    """The request body as named fields; a JSON array or scalar body is a 400, not a 500."""
-    if not isinstance(request.data, dict):
-        raise ValidationError({"detail": "the body must be a JSON object"})
-    return request.data
 
 
 class JDFailed(APIException):
@@ -94,10 +89,10 @@ def _date(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError({name: "use yyyy-MM-dd"}) from exc
+        raise field_error(name, _("Use yyyy-MM-dd.")) from exc
 
 
-class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ReportRowViewSet(ErrorEnvelope, mixins.ListModelMixin, viewsets.GenericViewSet):
     """JD's daily marketing report rows of this brand."""
 
     serializer_class = ReportRowOutput
@@ -123,21 +118,25 @@ class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             OpenApiParameter("report_type", str, enum=["click", "exposure"]),
             OpenApiParameter("date_from", str, description="yyyy-MM-dd"),
             OpenApiParameter("date_to", str, description="yyyy-MM-dd"),
-        ]
+        ],
+        responses={200: ReportRowOutput(many=True), 400: ErrorsOutput},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
         request=inline_serializer("ReportPullInput", {"report_date": serializers.DateField()}),
-        responses=inline_serializer("ReportPullOutput", {"result": serializers.DictField()}),
+        responses={
+            200: inline_serializer("ReportPullOutput", {"result": serializers.DictField()}),
+            400: ErrorsOutput,
+        },
     )
     @action(detail=False, methods=["post"])
     def pull(self, request):
         """Re-pull a day on demand: `/report/pull`, then `/report` for both types."""
-        report_date = _date(str(_fields(request).get("report_date") or ""), "report_date")
+        report_date = _date(str(request_fields(request).get("report_date") or ""), "report_date")
         if report_date is None:
-            raise ValidationError({"report_date": "required, yyyy-MM-dd"})
+            raise field_error("report_date", _("Required, yyyy-MM-dd."))
         try:
             result = services.report_repull(brand=request.brand, report_date=report_date)
         except JDCloudError as exc:
@@ -146,15 +145,18 @@ class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=inline_serializer("ReportCreateInput", {"instance": serializers.IntegerField()}),
-        responses=inline_serializer("ReportCreateOutput", {"status": serializers.CharField()}),
+        responses={
+            200: inline_serializer("ReportCreateOutput", {"status": serializers.CharField()}),
+            400: ErrorsOutput,
+        },
     )
     @action(detail=False, methods=["post"], url_path="create")
     def create_report(self, request):
         """`/report/create` for a package that was not reached (reached ones get reports
         by themselves), with the ISV's partner id."""
-        raw = str(_fields(request).get("instance") or "")
-        if not raw.isdigit():
-            raise ValidationError({"instance": "the id of a generated crowd instance"})
+        raw = str(request_fields(request).get("instance") or "")
+        if not raw.isdecimal():
+            raise field_error("instance", _("The id of a generated crowd instance."))
         instance = get_object_or_404(CrowdInstance, pk=int(raw))
         try:
             services.report_create(brand=request.brand, package_id=instance.package_id)
@@ -166,16 +168,19 @@ class ReportRowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("split", int, required=True, description="the split's source instance")
         ],
-        responses=inline_serializer(
-            "UpliftOutput",
-            {"split": serializers.IntegerField(), "comparisons": serializers.ListField()},
-        ),
+        responses={
+            200: inline_serializer(
+                "UpliftOutput",
+                {"split": serializers.IntegerField(), "comparisons": serializers.ListField()},
+            ),
+            400: ErrorsOutput,
+        },
     )
     @action(detail=False, methods=["get"])
     def uplift(self, request):
         split = request.query_params.get("split", "")
-        if not split.isdigit():
-            raise ValidationError({"split": "the id of the instance that was split"})
+        if not split.isdecimal():
+            raise field_error("split", _("The id of the instance that was split."))
         parent = get_object_or_404(CrowdInstance, pk=int(split))
         comparisons = split_uplift(
             parent, report_type=request.query_params.get("report_type", "exposure")

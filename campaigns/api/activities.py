@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, views, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
@@ -68,11 +69,56 @@ def error_paths(errors: Any, prefix: str = "") -> list[dict[str, str]]:
     return [{"path": prefix, "message": str(errors)}]
 
 
-def validated(serializer_class, data, **kwargs) -> dict[str, Any]:
+# Every 400 of the API is this envelope, documented as `ErrorsOutput`: DRF's own shapes
+# (`{"field": [...]}`, `{"detail": ...}`) must not leak (issue 9: the fuzzer checks each
+# answer against the schema). Views read the body with `request_fields` and validate it
+# with `validated`; a refusal is `field_error` or `input_error`. API views inherit
+# `ErrorEnvelope` for the 400s DRF raises itself (a body that does not parse, mostly).
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with DRF's own 400s in the envelope. A body that does not parse is
+    found before any view code runs: the session's CSRF check reads a POST body."""
+    if isinstance(exc, ParseError):
+        exc = field_error("", str(exc.detail))
+    elif isinstance(exc, ValidationError) and not _is_envelope(exc.detail):
+        exc = ValidationError({"errors": error_paths(exc.detail)})
+    return views.exception_handler(exc, context)
+
+
+def _is_envelope(detail) -> bool:
+    return isinstance(detail, dict) and set(detail) == {"errors"}
+
+
+# No docstring: drf-spectacular would take it as the description of views without one.
+class ErrorEnvelope:
+    def get_exception_handler(self):
+        return exception_handler
+
+
+def request_fields(request) -> dict[str, Any]:
+    """The JSON object a request carries; an array, a string or null is a 400."""
+    if not isinstance(request.data, dict):
+        raise field_error("", _("The body must be a JSON object."))
+    return request.data
+
+
+def validated(
+    serializer_class, data, *, paths: dict[str, str] | None = None, **kwargs
+) -> dict[str, Any]:
+    """The serializer's validated data, or a 400 naming each bad field by its path (by
+    `paths[name]` where the path the page knows differs from the field's name)."""
     serializer = serializer_class(data=data, **kwargs)
     if not serializer.is_valid():
-        raise ValidationError({"errors": error_paths(serializer.errors)})
+        errors = serializer.errors
+        if paths and isinstance(errors, dict):
+            errors = {paths.get(name, name): value for name, value in errors.items()}
+        raise ValidationError({"errors": error_paths(errors)})
     return serializer.validated_data
+
+
+def field_error(path: str, message: str) -> ValidationError:
+    return ValidationError({"errors": [{"path": path, "message": message}]})
 
 
 def input_error(violations) -> ValidationError:
@@ -83,17 +129,12 @@ def remote_error(message: str, retryable: bool, **extra) -> RemoteFailed:
     return RemoteFailed({"detail": message, "retryable": retryable, **extra})
 
 
-ErrorsOutput = inline_serializer(
-    "CampaignErrorsOutput",
-    {
-        "errors": serializers.ListField(
-            child=inline_serializer(
-                "CampaignErrorItem",
-                {"path": serializers.CharField(), "message": serializers.CharField()},
-            )
-        )
-    },
-)
+class CampaignErrorItem(serializers.Serializer):
+    path = serializers.CharField()
+    message = serializers.CharField()
+
+
+ErrorsOutput = inline_serializer("CampaignErrorsOutput", {"errors": CampaignErrorItem(many=True)})
 ConflictOutput = inline_serializer("CampaignConflictOutput", {"detail": serializers.CharField()})
 
 
@@ -175,7 +216,9 @@ _FIELDS = {
 }
 
 
-class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ActivityViewSet(
+    ErrorEnvelope, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Activities submitted for JD's review (`/activity/create`); JD's answer arrives on
     `/JDCloud/activity/update`. Editing after submission voids the review."""
 
@@ -194,12 +237,12 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return values
         reach = Reach.objects.filter(pk=values["reach"]).first()
         if reach is None:  # another brand's reach looks exactly like a missing one
-            raise ValidationError({"errors": [{"path": "reach", "message": "触达记录不存在"}]})
+            raise field_error("reach", "触达记录不存在")
         return {**values, "reach": reach}
 
     @extend_schema(request=ActivityCreateInput, responses={201: ActivityOutput, 400: ErrorsOutput})
     def create(self, request):
-        values = self._reach(validated(ActivityCreateInput, request.data))
+        values = self._reach(validated(ActivityCreateInput, request_fields(request)))
         try:
             activity = services.activity_create(
                 brand=request.brand,
@@ -213,7 +256,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=ActivityUpdateInput, responses={200: ActivityOutput, 400: ErrorsOutput})
     def partial_update(self, request, pk=None):
         activity = self.get_object()
-        values = validated(ActivityUpdateInput, request.data, partial=True)
+        values = validated(ActivityUpdateInput, request_fields(request), partial=True)
         values = self._reach(values) if "reach" in values else values
         fields = {_FIELDS[key]: value for key, value in values.items() if key in _FIELDS}
         if "reach" in values:

@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaigns.api.activities import (
+    CampaignErrorItem,
+    ErrorEnvelope,
+    ErrorsOutput,
+    field_error,
+    input_error,
+    request_fields,
+    validated,
+)
 from campaigns.models import Notice, Reach, ReachType, ShortLink
 from campaigns.services import reach as reach_services
 from campaigns.services import short_links
@@ -19,13 +29,6 @@ from campaigns.services.system import notices_current, system_state
 from crowds.models import CrowdInstance
 from portal.integrations.jdcloud.errors import JDCloudError
 from portal.integrations.jdcloud.factory import jdcloud_client
-
-
-def _fields(request) -> dict:
-    """The request body as named fields; a JSON array or scalar body is a 400, not a 500."""
-    if not isinstance(request.data, dict):
-        raise ValidationError({"detail": "the body must be a JSON object"})
-    return request.data
 
 
 class JDFailed(APIException):
@@ -57,16 +60,24 @@ class ReachInput(serializers.Serializer):
     batch_id = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
     send_time = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
-    def to_request(self) -> reach_services.ReachRequest:
-        data = self.validated_data
-        return reach_services.ReachRequest(
-            reach_type=data["type"],
-            template_id=data["template_id"],
-            template_params=data["template_params"],
-            signature_id=data["signature_id"],
-            batch_id=data["batch_id"],
-            send_time=data["send_time"],
-        )
+
+# The pre-flight names a problem by the spec's request (`params.template_id`); a bad input
+# field takes the same path, so the wizard shows it beside its field either way.
+REACH_INPUT_PATHS = {
+    name: f"params.{name}"
+    for name in ("template_id", "template_params", "signature_id", "batch_id", "send_time")
+}
+
+
+def _reach_request(values: dict) -> reach_services.ReachRequest:
+    return reach_services.ReachRequest(
+        reach_type=values["type"],
+        template_id=values["template_id"],
+        template_params=values["template_params"],
+        signature_id=values["signature_id"],
+        batch_id=values["batch_id"],
+        send_time=values["send_time"],
+    )
 
 
 class ReachOutput(serializers.ModelSerializer):
@@ -97,26 +108,33 @@ class ReachOutput(serializers.ModelSerializer):
         ]
 
 
-PreflightOutput = inline_serializer(
-    "ReachPreflightOutput",
-    {
-        "text": serializers.CharField(),
-        "template_name": serializers.CharField(),
-        "signature": serializers.CharField(),
-        "length": serializers.IntegerField(),
-        "segments": serializers.IntegerField(),
-        "package_size": serializers.IntegerField(),
-        "cost": serializers.IntegerField(),
-        "balance": serializers.IntegerField(allow_null=True),
-        "balance_domain": serializers.CharField(),
-        "ok": serializers.BooleanField(),
-        "blocking": serializers.ListField(child=serializers.DictField()),
-        "warnings": serializers.ListField(child=serializers.DictField()),
-    },
-)
+class ReachPreflightOutput(serializers.Serializer):
+    text = serializers.CharField()
+    template_name = serializers.CharField()
+    signature = serializers.CharField()
+    length = serializers.IntegerField()
+    segments = serializers.IntegerField()
+    package_size = serializers.IntegerField()
+    cost = serializers.IntegerField()
+    balance = serializers.IntegerField(allow_null=True)
+    balance_domain = serializers.CharField()
+    ok = serializers.BooleanField()
+    blocking = serializers.ListField(child=serializers.DictField())
+    warnings = serializers.ListField(child=serializers.DictField())
 
 
-class ReachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReachRefusedOutput(serializers.Serializer):
+    """A 400 of a send: bad input (`errors` only), or a refused pre-flight (its blocking
+    problems as `errors`, with `detail` and the pre-flight itself)."""
+
+    errors = CampaignErrorItem(many=True)
+    detail = serializers.CharField(required=False)
+    preflight = ReachPreflightOutput(required=False, allow_null=True)
+
+
+class ReachViewSet(
+    ErrorEnvelope, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Reaches of generated packages (`/crowd/instance/reach`); create = pre-flight + send."""
 
     serializer_class = ReachOutput
@@ -126,42 +144,41 @@ class ReachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return Reach.objects.none()
         return Reach.objects.select_related("instance")
 
-    def _input(self, request) -> tuple[ReachInput, CrowdInstance]:
-        data = ReachInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        instance = CrowdInstance.objects.filter(pk=data.validated_data["instance"]).first()
+    def _input(self, request) -> tuple[reach_services.ReachRequest, CrowdInstance]:
+        values = validated(ReachInput, request_fields(request), paths=REACH_INPUT_PATHS)
+        instance = CrowdInstance.objects.filter(pk=values["instance"]).first()
         if instance is None:
-            raise ValidationError({"errors": [{"path": "instance", "message": "人群包不存在"}]})
-        return data, instance
+            raise field_error("instance", "人群包不存在")
+        return _reach_request(values), instance
 
-    @extend_schema(request=ReachInput, responses=PreflightOutput)
+    @extend_schema(request=ReachInput, responses={200: ReachPreflightOutput, 400: ErrorsOutput})
     @action(detail=False, methods=["post"])
     def preflight(self, request):
-        data, instance = self._input(request)
+        reach_request, instance = self._input(request)
         check = _jd(
             lambda: reach_services.reach_preflight(
-                brand=request.brand, instance=instance, request=data.to_request()
+                brand=request.brand, instance=instance, request=reach_request
             )
         )
         return Response(check.as_dict())
 
-    @extend_schema(request=ReachInput, responses={201: ReachOutput})
+    @extend_schema(request=ReachInput, responses={201: ReachOutput, 400: ReachRefusedOutput})
     def create(self, request):
-        data, instance = self._input(request)
+        reach_request, instance = self._input(request)
         try:
             reach = _jd(
                 lambda: reach_services.reach_send(
-                    brand=request.brand,
-                    instance=instance,
-                    request=data.to_request(),
-                    user=request.user,
+                    brand=request.brand, instance=instance, request=reach_request, user=request.user
                 )
             )
         except reach_services.ReachRefused as exc:
             # A plain Response: ValidationError would turn the pre-flight's numbers into text.
+            preflight = exc.preflight.as_dict() if exc.preflight else None
+            problems = [{"path": "", "message": exc.message}]
             body = {
+                "errors": preflight["blocking"] if preflight else problems,
                 "detail": exc.message,
-                "preflight": exc.preflight.as_dict() if exc.preflight else None,
+                "preflight": preflight,
             }
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         return Response(ReachOutput(reach).data, status=status.HTTP_201_CREATED)
@@ -175,7 +192,7 @@ class ShortLinkOutput(serializers.ModelSerializer):
         fields = ["id", "url", "short_url", "created_at"]
 
 
-class ShortLinkViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ShortLinkViewSet(ErrorEnvelope, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Long URLs shortened by `/shorturl/create` after the spec's checks."""
 
     serializer_class = ShortLinkOutput
@@ -187,16 +204,14 @@ class ShortLinkViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=inline_serializer("ShortLinkInput", {"url": serializers.CharField()}),
-        responses={201: ShortLinkOutput},
+        responses={201: ShortLinkOutput, 400: ErrorsOutput},
     )
     def create(self, request):
-        url = str(_fields(request).get("url", ""))
+        url = str(request_fields(request).get("url", ""))
         try:
             link = _jd(lambda: short_links.short_link_create(brand=request.brand, url=url))
         except short_links.ShortLinkRefused as exc:
-            raise ValidationError(
-                {"errors": [{"path": v.path, "message": v.message} for v in exc.violations]}
-            ) from exc
+            raise input_error(exc.violations) from exc
         return Response(ShortLinkOutput(link).data, status=status.HTTP_201_CREATED)
 
 
@@ -302,21 +317,26 @@ def _is_date(text: str) -> bool:
     return True
 
 
-class _LedgerApi(APIView):
+def _int_param(params, name: str, default: int) -> int:
+    try:
+        return int(params.get(name, default))
+    except ValueError:
+        raise field_error(name, _("Must be an integer.")) from None
+
+
+class _LedgerApi(ErrorEnvelope, APIView):
     method_name = ""
 
     def get(self, request):
         params = request.query_params
-        try:
-            page_num = max(1, int(params.get("page_num", 1)))
-            page_size = min(100, max(1, int(params.get("page_size", 10))))
-        except ValueError as exc:
-            raise ValidationError({"page_num": "must be an integer"}) from exc
+        page_num = max(1, _int_param(params, "page_num", 1))
+        page_size = min(100, max(1, _int_param(params, "page_size", 10)))
         if page_num > MAX_LEDGER_PAGE:
-            raise ValidationError({"page_num": f"must be at most {MAX_LEDGER_PAGE}"})
+            message = _("Must be at most %(limit)s.") % {"limit": MAX_LEDGER_PAGE}
+            raise field_error("page_num", message)
         for name in ("start_date", "end_date"):
             if params.get(name) and not _is_date(params[name]):
-                raise ValidationError({name: "must be a date, yyyy-MM-dd"})
+                raise field_error(name, _("Must be a date, yyyy-MM-dd."))
         client = jdcloud_client(brand_id=request.brand.pk)
         page = _jd(
             lambda: getattr(client, self.method_name)(
@@ -342,7 +362,9 @@ class SmsRechargeApi(_LedgerApi):
     method_name = "sms_recharge"
 
     @extend_schema(
-        parameters=LEDGER_PARAMETERS, responses=LedgerOutput, operation_id="sms_recharge"
+        parameters=LEDGER_PARAMETERS,
+        responses={200: LedgerOutput, 400: ErrorsOutput},
+        operation_id="sms_recharge",
     )
     def get(self, request):
         return super().get(request)
@@ -351,7 +373,11 @@ class SmsRechargeApi(_LedgerApi):
 class SmsConsumeApi(_LedgerApi):
     method_name = "sms_consume"
 
-    @extend_schema(parameters=LEDGER_PARAMETERS, responses=LedgerOutput, operation_id="sms_consume")
+    @extend_schema(
+        parameters=LEDGER_PARAMETERS,
+        responses={200: LedgerOutput, 400: ErrorsOutput},
+        operation_id="sms_consume",
+    )
     def get(self, request):
         return super().get(request)
 

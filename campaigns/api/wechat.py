@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,9 +17,12 @@ from campaigns.api.activities import (
     BrandCanAct,
     Conflict,
     ConflictOutput,
+    ErrorEnvelope,
     ErrorsOutput,
+    field_error,
     input_error,
     remote_error,
+    request_fields,
     validated,
 )
 from campaigns.models import WechatCampaign
@@ -160,7 +162,7 @@ class WechatRemoteFailedOutput(serializers.Serializer):
 
 
 class WechatCampaignViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ErrorEnvelope, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """WeChat campaigns: template or news messages to an audience (`/activity/wx/create`),
     polled until final (`/activity/wx/activityInfo`), cancelled (`/activity/wx/reject`)."""
@@ -179,21 +181,17 @@ class WechatCampaignViewSet(
     )
     def create(self, request):
         """Saved first; a JD failure still answers 201 with `sync_error` (retry: submit)."""
-        values = validated(WechatCampaignInput, request.data)
+        values = validated(WechatCampaignInput, request_fields(request))
         instance = None
         if values["package_id"]:
             instance = CrowdInstance.objects.filter(package_id=values["package_id"]).first()
             if instance is None:  # another brand's package looks exactly like a missing one
-                raise ValidationError(
-                    {"errors": [{"path": "package_id", "message": "人群包不存在"}]}
-                )
+                raise field_error("package_id", "人群包不存在")
         openid_package = None
         if values["openid_package"]:
             openid_package = OpenIdPackage.objects.filter(pk=values["openid_package"]).first()
             if openid_package is None:  # another brand's package: the same as a missing one
-                raise ValidationError(
-                    {"errors": [{"path": "openid_package", "message": "openId 包不存在"}]}
-                )
+                raise field_error("openid_package", "openId 包不存在")
         template = values["templateInfo"] or {}
         media = values["mediaInfo"] or {}
         try:
@@ -233,7 +231,7 @@ class WechatCampaignViewSet(
     def cancel(self, request, pk=None):
         """`/activity/wx/reject`: possible while nothing has been sent; JD says why not."""
         campaign = self.get_object()
-        values = validated(WechatCancelInput, request.data)
+        values = validated(WechatCancelInput, request_fields(request))
         try:
             campaign = services.wechat_campaign_cancel(campaign=campaign, remark=values["remark"])
         except services.WechatInputError as exc:
@@ -291,7 +289,7 @@ class WechatNewsOutput(serializers.Serializer):
     )
 
 
-class _WechatReadApi(APIView):
+class _WechatReadApi(ErrorEnvelope, APIView):
     permission_classes = [IsAuthenticated, BrandCanAct]
 
     @staticmethod
@@ -332,7 +330,7 @@ def _int_param(request, name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ValidationError({"errors": [{"path": name, "message": "必须是整数"}]}) from None
+        raise field_error(name, "必须是整数") from None
 
 
 class WechatNewsApi(_WechatReadApi):

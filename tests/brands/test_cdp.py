@@ -117,7 +117,8 @@ def test_tracked_link_bad_url_names_the_field_and_keeps_nothing(linkflow_brand, 
     response = brand_client.post(
         reverse("v1:cdp-short-link-list"), {"url": "not a url"}, content_type="application/json"
     )
-    assert response.status_code == 400 and "url" in response.json()
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["url"]
     assert not TrackedLink.objects.exists()
 
 
