@@ -66,6 +66,7 @@ class WechatCampaignOutput(serializers.ModelSerializer):
     )
     created_at_jd = serializers.SerializerMethodField()
     is_final = serializers.BooleanField()
+    can_repoll = serializers.SerializerMethodField()
 
     class Meta:
         model = WechatCampaign
@@ -92,6 +93,7 @@ class WechatCampaignOutput(serializers.ModelSerializer):
             "created_at_jd",
             "sync_error",
             "is_final",
+            "can_repoll",
             "poll_count",
             "next_poll_at",
             "created_at",
@@ -121,6 +123,9 @@ class WechatCampaignOutput(serializers.ModelSerializer):
         if campaign.activity_type != WechatCampaign.ActivityType.MEDIA:
             return None
         return {"mediaId": campaign.media_id, "mediaTitle": campaign.media_title}
+
+    def get_can_repoll(self, campaign) -> bool:
+        return services.wechat_campaign_can_repoll(campaign)
 
     def get_created_at_jd(self, campaign) -> bool:
         """Whether JD Cloud holds the campaign (else `sync_error` says why; retry: submit)."""
@@ -259,6 +264,17 @@ class WechatCampaignViewSet(
         if campaign.jd_activity_id is None:
             raise remote_error(campaign.sync_error, True, campaign=output)
         return Response(output)
+
+    @extend_schema(request=None, responses={200: WechatCampaignOutput, 409: ConflictOutput})
+    @action(detail=True, methods=["post"])
+    def repoll(self, request, pk=None):
+        """Ask JD Cloud for the status again after the portal stopped asking (`can_repoll`:
+        no final status a day after the end, or the status calls kept being cut off)."""
+        try:
+            campaign = services.wechat_campaign_repoll(campaign=self.get_object())
+        except services.WechatConflict as exc:
+            raise Conflict({"detail": exc.message}) from exc
+        return Response(self.get_serializer(campaign).data)
 
 
 # --- Reads for the pages ------------------------------------------------------------

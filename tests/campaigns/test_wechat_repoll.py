@@ -179,3 +179,22 @@ def test_the_page_offers_asking_again_and_does_it(
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.next_poll_at is not None and campaign.sync_error == ""
+
+
+def test_the_api_says_when_it_can_ask_again_and_does_it(
+    client, sandbox_brand, sandbox, enqueued, make_brand_user
+):
+    client.force_login(make_brand_user(sandbox_brand).user)
+    campaign = template_campaign(sandbox_brand)
+    detail = reverse("v1:wechat-campaign-detail", args=[campaign.pk])
+    repoll = reverse("v1:wechat-campaign-repoll", args=[campaign.pk])
+    assert client.get(detail).json()["can_repoll"] is False
+    assert client.post(repoll).status_code == 409
+
+    WechatCampaign.objects.filter(pk=campaign.pk).update(next_poll_at=None, sync_error="stopped")
+    assert client.get(detail).json()["can_repoll"] is True
+
+    response = client.post(repoll)
+
+    assert response.status_code == 200
+    assert response.json()["can_repoll"] is False and response.json()["sync_error"] == ""

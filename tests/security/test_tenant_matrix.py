@@ -70,6 +70,7 @@ ID_ROUTES: dict[str, str] = {
     "v1:wechat-campaign-detail": "wechat",
     "v1:wechat-campaign-cancel": "wechat",
     "v1:wechat-campaign-submit": "wechat",
+    "v1:wechat-campaign-repoll": "wechat",
     "v1:cdp-short-link-retry": "tracked_link",
     "v1:cdp-short-link-detail": "tracked_link",
     "v1:cdp-openid-package-detail": "openid_package",
