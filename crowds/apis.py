@@ -277,7 +277,7 @@ class InstanceViewSet(
         found = {i.pk: i for i in CrowdInstance.objects.filter(pk__in=ids)}
         missing = [i for i in ids if i not in found]
         if missing:  # another brand's id looks exactly like a missing one
-            raise field_error(path, f"人群包 {missing} 不存在")
+            raise field_error(path, _("人群包 %(ids)s 不存在") % {"ids": missing})
         return [found[i] for i in ids]
 
     def _run(self, call):

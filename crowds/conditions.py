@@ -30,6 +30,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 RELATIONS = ("must", "should")
 FIRST_LEVEL_RELATIONS = ("must", "should", "must_not")
 BOOL_KEYS = frozenset({*FIRST_LEVEL_RELATIONS, "group"})
@@ -207,7 +210,8 @@ class TagCatalog:
 
 @dataclass(frozen=True)
 class Violation:
-    """A rule the condition breaks: where (JSON path) and what to do (user-facing Chinese)."""
+    """A rule the condition breaks: where (JSON path) and what to do (user-facing, translated;
+    the Chinese wording, which mirrors the spec, is the msgid)."""
 
     path: str
     message: str
@@ -221,7 +225,7 @@ _UNPARSABLE = _Unparsable()
 
 
 def _refuse_constant(name: str) -> object:
-    raise ValueError(f"不支持 {name}")
+    raise ValueError(_("不支持 %(name)s") % {"name": name})
 
 
 def _load(condition: object, violations: list[Violation]) -> object:
@@ -231,9 +235,12 @@ def _load(condition: object, violations: list[Violation]) -> object:
     try:
         return json.loads(condition, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        message = f"condition 不是合法的 JSON:{exc.msg}(第 {exc.pos + 1} 个字符)"
+        message = _("condition 不是合法的 JSON:%(error)s(第 %(position)s 个字符)") % {
+            "error": exc.msg,
+            "position": exc.pos + 1,
+        }
     except (ValueError, RecursionError) as exc:
-        message = f"condition 不是合法的 JSON:{exc}"
+        message = _("condition 不是合法的 JSON:%(error)s") % {"error": exc}
     violations.append(Violation("condition", message))
     return _UNPARSABLE
 
@@ -248,7 +255,7 @@ def parse(condition: dict | str) -> dict:
     if violations:
         raise ValueError(violations[0].message)
     if not isinstance(node, dict):
-        raise ValueError("condition 必须是 JSON 对象")
+        raise ValueError(_("condition 必须是 JSON 对象"))
     return node
 
 
@@ -274,19 +281,19 @@ def _is_number(value: object) -> bool:
 def _scalar_problem(value: object) -> str | None:
     """Why a term / terms value is unusable: "value为标签的值" — a string or a number."""
     if isinstance(value, str):
-        return None if value.strip() else "值不能为空"
+        return None if value.strip() else _("值不能为空")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return "值必须是字符串或数字"
-    return None if math.isfinite(value) else "值必须是有限的数字"
+        return _("值必须是字符串或数字")
+    return None if math.isfinite(value) else _("值必须是有限的数字")
 
 
 def _first_level_body(node: object, path: str, add: _Add) -> dict | None:
     """Spec "第一层必须是一个bool查询": an object whose only key is `bool`."""
     if not isinstance(node, dict) or not isinstance(node.get("bool"), dict):
-        add(path, "第一层必须是 bool 查询")
+        add(path, _("第一层必须是 bool 查询"))
         return None
     for key in sorted(set(node) - {"bool"}, key=str):
-        add(f"{path}.{key}", f"第一层只能有一个 key:bool,不能有 {key}")
+        add(f"{path}.{key}", _("第一层只能有一个 key:bool,不能有 %(key)s") % {"key": key})
     return node["bool"]
 
 
@@ -306,30 +313,36 @@ class _TagConditionCheck:
             return
         path = "condition.bool"
         if "group" in body:
-            self.add(f"{path}.group", "第一层 bool 不能带 group:group 写在第二层的 bool 里")
+            self.add(f"{path}.group", _("第一层 bool 不能带 group:group 写在第二层的 bool 里"))
         for item_path, item in self.relation_items(body, path, level=1):
             self.block(item, item_path)
 
     def relation_items(self, body: dict, path: str, *, level: int) -> Iterator[tuple[str, Any]]:
         """Checks a bool's own keys, then yields its items (must, should, must_not order)."""
         for key in sorted(set(body) - BOOL_KEYS, key=str):
-            self.add(f"{path}.{key}", f"bool 查询不支持 {key}:只能是 must、should、must_not、group")
+            self.add(
+                f"{path}.{key}",
+                _("bool 查询不支持 %(key)s:只能是 must、should、must_not、group") % {"key": key},
+            )
         present = [relation for relation in RELATIONS if relation in body]
         if len(present) == 2:
-            self.add(path, "must 和 should 在同一个 bool 内只能包含一个")
+            self.add(path, _("must 和 should 在同一个 bool 内只能包含一个"))
         elif not present:
             if "must_not" in body and level == 1:
-                self.add(path, "must_not 必须配合 must 或 should 使用")
+                self.add(path, _("must_not 必须配合 must 或 should 使用"))
             else:
-                self.add(path, "bool 查询必须包含 must 或 should 中的一个")
+                self.add(path, _("bool 查询必须包含 must 或 should 中的一个"))
         if "must_not" in body and level > 1:
-            self.add(f"{path}.must_not", "must_not 只能出现在第一层 bool 内")
+            self.add(f"{path}.must_not", _("must_not 只能出现在第一层 bool 内"))
         for relation in FIRST_LEVEL_RELATIONS:
             if relation not in body:
                 continue
             items = body[relation]
             if not isinstance(items, list) or not items:
-                self.add(f"{path}.{relation}", f"{relation} 必须是非空的 JSON 数组")
+                self.add(
+                    f"{path}.{relation}",
+                    _("%(relation)s 必须是非空的 JSON 数组") % {"relation": relation},
+                )
                 continue
             for index, item in enumerate(items):
                 yield f"{path}.{relation}[{index}]", item
@@ -341,24 +354,27 @@ class _TagConditionCheck:
             or list(item) != ["bool"]
             or not isinstance(item["bool"], dict)
         ):
-            self.add(path, "第二层必须是带 group 的 bool 查询")
+            self.add(path, _("第二层必须是带 group 的 bool 查询"))
             return
         body = item["bool"]
         block_path = f"{path}.bool"
         group = body.get("group")
         known = isinstance(group, str) and group in self.catalog.groups
         if "group" not in body:
-            self.add(f"{block_path}.group", "第二层 bool 必须带 group(标签分组)")
+            self.add(f"{block_path}.group", _("第二层 bool 必须带 group(标签分组)"))
         elif not known:
-            self.add(f"{block_path}.group", f"未知的标签分组 {group!r}")
+            self.add(f"{block_path}.group", _("未知的标签分组 %(group)s") % {"group": repr(group)})
         windows: dict[str, str] = {}
         self.bool_items(body, block_path, level=2, group=group if known else None, windows=windows)
         if len(set(windows.values())) > 1:
             names = "、".join(f"{tag}({window})" for tag, window in windows.items())
             self.add(
                 block_path,
-                f"同一个 group 下不同时间窗口的标签不能在一起:{names};"
-                "请为每个时间窗口另建一个带 group 的 bool 查询",
+                _(
+                    "同一个 group 下不同时间窗口的标签不能在一起:%(tags)s;"
+                    "请为每个时间窗口另建一个带 group 的 bool 查询"
+                )
+                % {"tags": names},
             )
 
     def bool_items(
@@ -372,7 +388,7 @@ class _TagConditionCheck:
     ) -> None:
         """A condition query: "只有一个key且是固定的term、terms、range、bool"."""
         if not isinstance(item, dict) or len(item) != 1:
-            self.add(path, "条件查询必须是只有一个 key 的 JSON 对象:term、terms、range 或 bool")
+            self.add(path, _("条件查询必须是只有一个 key 的 JSON 对象:term、terms、range 或 bool"))
             return
         ((kind, value),) = item.items()
         query_path = f"{path}.{kind}"
@@ -381,7 +397,10 @@ class _TagConditionCheck:
         elif kind in ("term", "terms", "range"):
             self.leaf(kind, value, query_path, group=group, windows=windows)
         else:
-            self.add(query_path, f"不支持的查询类型 {kind}:只能是 term、terms、range 或 bool")
+            self.add(
+                query_path,
+                _("不支持的查询类型 %(kind)s:只能是 term、terms、range 或 bool") % {"kind": kind},
+            )
 
     def nested_bool(
         self, body: object, path: str, *, level: int, group: str | None, windows: dict[str, str]
@@ -389,14 +408,16 @@ class _TagConditionCheck:
         """Third level on: "没有特殊限制" beyond the bool rules; the group, if repeated, must be
         the second level's ("所有的标签都必须是二层的group下的标签")."""
         if not isinstance(body, dict):
-            self.add(path, "bool 查询必须是 JSON 对象")
+            self.add(path, _("bool 查询必须是 JSON 对象"))
             return
         if level > MAX_BOOL_DEPTH:
-            self.add(path, f"bool 查询最多嵌套 {MAX_BOOL_DEPTH} 层")
+            self.add(path, _("bool 查询最多嵌套 %(depth)s 层") % {"depth": MAX_BOOL_DEPTH})
             return
         if "group" in body and group is not None and body["group"] != group:
             self.add(
-                f"{path}.group", f"嵌套的 bool 只能沿用第二层的 group {group},不能改为其他分组"
+                f"{path}.group",
+                _("嵌套的 bool 只能沿用第二层的 group %(group)s,不能改为其他分组")
+                % {"group": group},
             )
         self.bool_items(body, path, level=level, group=group, windows=windows)
 
@@ -405,34 +426,49 @@ class _TagConditionCheck:
     ) -> None:
         """term / terms / range: "只有一个key且是标签的code"."""
         if not isinstance(value, dict) or len(value) != 1:
-            self.add(path, f'{kind} 查询必须只有一个标签,例如 {{"TAG_020": ...}}')
+            self.add(
+                path, _('%(kind)s 查询必须只有一个标签,例如 {"TAG_020": ...}') % {"kind": kind}
+            )
             return
         ((name, argument),) = value.items()
         tag_path = f"{path}.{name}"
         tag = self.catalog.get(name)
         if tag is None:
-            self.add(tag_path, f"未知的标签 {name}")
+            self.add(tag_path, _("未知的标签 %(tag)s") % {"tag": name})
         elif group is not None and tag.table_cd != group:
             self.add(
                 tag_path,
-                f"标签 {name}({tag.instruction})属于分组 {tag.table_cd},不能用在分组 {group} 下",
+                _("标签 %(tag)s(%(instruction)s)属于分组 %(tag_group)s,不能用在分组 %(group)s 下")
+                % {
+                    "tag": name,
+                    "instruction": tag.instruction,
+                    "tag_group": tag.table_cd,
+                    "group": group,
+                },
             )
         elif group is not None and tag.window and not tag.is_search_word:
             windows.setdefault(name, tag.window)
         if kind == "term":
             if not isinstance(argument, dict) or list(argument) != ["value"]:
-                self.add(tag_path, f'term 的写法是 {{"{name}": {{"value": 值}}}}')
+                self.add(tag_path, _('term 的写法是 {"%(tag)s": {"value": 值}}') % {"tag": name})
             else:
                 self.value(tag, argument["value"], f"{tag_path}.value")
         elif kind == "terms":
             if not isinstance(argument, list) or not argument:
-                self.add(tag_path, f'terms 的写法是 {{"{name}": [值, ...]}},至少一个值')
+                self.add(
+                    tag_path,
+                    _('terms 的写法是 {"%(tag)s": [值, ...]},至少一个值') % {"tag": name},
+                )
             else:
                 for index, one in enumerate(argument):
                     self.value(tag, one, f"{tag_path}[{index}]")
         else:
             if tag is not None and tag.is_enum:
-                self.add(path, f"枚举标签 {name}({tag.instruction})不能用 range,请用 term 或 terms")
+                self.add(
+                    path,
+                    _("枚举标签 %(tag)s(%(instruction)s)不能用 range,请用 term 或 terms")
+                    % {"tag": name, "instruction": tag.instruction},
+                )
             self.range(argument, tag_path)
 
     def value(self, tag: CatalogTag | None, value: object, path: str) -> None:
@@ -444,38 +480,56 @@ class _TagConditionCheck:
             codes = f"{tag.enum_code(1)}~{tag.enum_code(len(tag.enums))}"
             self.add(
                 path,
-                f"{value} 不是标签 {tag.tag}({tag.instruction})的枚举值:可选 {choices},"
-                f"或枚举 code {codes}",
+                _(
+                    "%(value)s 不是标签 %(tag)s(%(instruction)s)的枚举值:可选 %(choices)s,"
+                    "或枚举 code %(codes)s"
+                )
+                % {
+                    "value": value,
+                    "tag": tag.tag,
+                    "instruction": tag.instruction,
+                    "choices": choices,
+                    "codes": codes,
+                },
             )
 
     def range(self, argument: object, path: str) -> None:
         """Spec "range:范围查询 gte,lte,gt,lt", numbers only."""
         if not isinstance(argument, dict) or not argument:
-            self.add(path, "range 至少要有 gte、lte、gt、lt 中的一个")
+            self.add(path, _("range 至少要有 gte、lte、gt、lt 中的一个"))
             return
         bounds: dict[str, float] = {}
         for operator, bound in argument.items():
             operator_path = f"{path}.{operator}"
             if operator not in RANGE_OPERATORS:
-                self.add(operator_path, f"range 不支持 {operator}:只能是 gte、lte、gt、lt")
+                self.add(
+                    operator_path,
+                    _("range 不支持 %(operator)s:只能是 gte、lte、gt、lt") % {"operator": operator},
+                )
             elif not _is_number(bound):
-                self.add(operator_path, "range 的值必须是数字")
+                self.add(operator_path, _("range 的值必须是数字"))
             else:
                 bounds[operator] = bound
         lowers = [operator for operator in LOWER_BOUNDS if operator in bounds]
         uppers = [operator for operator in UPPER_BOUNDS if operator in bounds]
         # gt and gte together leave the reader guessing which one JD applies.
         if len(lowers) == 2:
-            self.add(f"{path}.gte", "下限只能有一个:gt 或 gte")
+            self.add(f"{path}.gte", _("下限只能有一个:gt 或 gte"))
         if len(uppers) == 2:
-            self.add(f"{path}.lte", "上限只能有一个:lt 或 lte")
+            self.add(f"{path}.lte", _("上限只能有一个:lt 或 lte"))
         if len(lowers) == 1 and len(uppers) == 1:
             low, high = lowers[0], uppers[0]
             strict = low == "gt" or high == "lt"
             if bounds[low] > bounds[high] or (bounds[low] == bounds[high] and strict):
                 self.add(
                     f"{path}.{high}",
-                    f"范围为空:下限 {low} {bounds[low]} 不能大于上限 {high} {bounds[high]}",
+                    _("范围为空:下限 %(low)s %(low_bound)s 不能大于上限 %(high)s %(high_bound)s")
+                    % {
+                        "low": low,
+                        "low_bound": bounds[low],
+                        "high": high,
+                        "high_bound": bounds[high],
+                    },
                 )
 
 
@@ -538,7 +592,7 @@ def check_package_type(
         or not isinstance(package_type, int)
         or package_type not in valid
     ):
-        return [Violation("package_type", "package_type 只能是 1(公域人群)或 2(私域人群)")]
+        return [Violation("package_type", _("package_type 只能是 1(公域人群)或 2(私域人群)"))]
     private = []
     for name in tags_used(condition):
         tag = catalog.get(name)
@@ -546,19 +600,19 @@ def check_package_type(
             private.append(f"{name}({tag.instruction})")
     if private and package_type != PRIVATE_PACKAGE_TYPE:
         names = "、".join(private)
-        return [
-            Violation("package_type", f"条件用到了私域标签 {names},package_type 必须是 2(私域人群)")
-        ]
+        message = _("条件用到了私域标签 %(tags)s,package_type 必须是 2(私域人群)") % {"tags": names}
+        return [Violation("package_type", message)]
     if not private and package_type != PUBLIC_PACKAGE_TYPE:
         return [
-            Violation("package_type", "条件中的标签都是公域标签,package_type 必须是 1(公域人群)")
+            Violation("package_type", _("条件中的标签都是公域标签,package_type 必须是 1(公域人群)"))
         ]
     return []
 
 
 # --- Package conditions (人群计算) ---------------------------------------------------------
 
-PACKAGE_TERM_SHAPE = '{"term": {"package_id": {"value": "人群对象实例ID"}}}'
+# The value is a placeholder the user reads, so the shape is translated.
+PACKAGE_TERM_SHAPE = gettext_lazy('{"term": {"package_id": {"value": "人群对象实例ID"}}}')
 
 
 def validate_package_condition(condition: dict | str) -> list[Violation]:
@@ -580,21 +634,27 @@ def validate_package_condition(condition: dict | str) -> list[Violation]:
         return violations
     path = "condition.bool"
     for key in sorted(set(body) - set(FIRST_LEVEL_RELATIONS), key=str):
-        add(f"{path}.{key}", f"人群计算的 bool 只能包含 must、should、must_not,不能有 {key}")
+        add(
+            f"{path}.{key}",
+            _("人群计算的 bool 只能包含 must、should、must_not,不能有 %(key)s") % {"key": key},
+        )
     present = [relation for relation in RELATIONS if relation in body]
     if len(present) == 2:
-        add(path, "must(交集)和 should(并集)只能选一个")
+        add(path, _("must(交集)和 should(并集)只能选一个"))
     elif not present:
         if "must_not" in body:
-            add(path, "must_not(差集)必须配合 must 或 should 使用")
+            add(path, _("must_not(差集)必须配合 must 或 should 使用"))
         else:
-            add(path, "至少要在 must(交集)或 should(并集)中放一个人群包")
+            add(path, _("至少要在 must(交集)或 should(并集)中放一个人群包"))
     for relation in FIRST_LEVEL_RELATIONS:
         if relation not in body:
             continue
         items = body[relation]
         if not isinstance(items, list) or not items:
-            add(f"{path}.{relation}", f"{relation} 必须是非空的 JSON 数组")
+            add(
+                f"{path}.{relation}",
+                _("%(relation)s 必须是非空的 JSON 数组") % {"relation": relation},
+            )
             continue
         for index, item in enumerate(items):
             _check_package_term(item, f"{path}.{relation}[{index}]", add)
@@ -603,19 +663,19 @@ def validate_package_condition(condition: dict | str) -> list[Violation]:
 
 def _check_package_term(item: object, path: str, add: _Add) -> None:
     if not isinstance(item, dict) or list(item) != ["term"]:
-        add(path, f"人群计算的每一项都必须是 {PACKAGE_TERM_SHAPE}")
+        add(path, _("人群计算的每一项都必须是 %(shape)s") % {"shape": PACKAGE_TERM_SHAPE})
         return
     term = item["term"]
     if not isinstance(term, dict) or list(term) != ["package_id"]:
-        add(f"{path}.term", "人群计算只能按 package_id(人群对象实例ID)计算")
+        add(f"{path}.term", _("人群计算只能按 package_id(人群对象实例ID)计算"))
         return
     argument = term["package_id"]
     if not isinstance(argument, dict) or list(argument) != ["value"]:
-        add(f"{path}.term.package_id", '写法是 {"value": "人群对象实例ID"}')
+        add(f"{path}.term.package_id", _('写法是 {"value": "人群对象实例ID"}'))
         return
     value = argument["value"]
     if not isinstance(value, str) or not value.strip():
-        add(f"{path}.term.package_id.value", "人群对象实例ID 必须是非空字符串")
+        add(f"{path}.term.package_id.value", _("人群对象实例ID 必须是非空字符串"))
 
 
 def package_ids_in(condition: dict | str) -> list[str]:
@@ -771,7 +831,7 @@ def describe(condition: dict | str, catalog: TagCatalog) -> str:
     """
     node = _load(condition, [])
     if node is _UNPARSABLE:
-        return "(条件不是合法的 JSON)"
+        return _("(条件不是合法的 JSON)")
     return _Describe(catalog).condition(node)
 
 
@@ -801,7 +861,7 @@ class _BuilderShape:
 
     def unknown_keys(self, node: dict, allowed: Iterable[str], path: str) -> None:
         for key in sorted(set(node) - set(allowed), key=str):
-            self.add(f"{path}.{key}", f"不支持的字段 {key}")
+            self.add(f"{path}.{key}", _("不支持的字段 %(key)s") % {"key": key})
 
     def relation(self, node: dict, path: str, message: str) -> None:
         if node.get("relation") not in RELATIONS:
@@ -809,13 +869,13 @@ class _BuilderShape:
 
     def tree(self, tree: object) -> None:
         if not isinstance(tree, dict):
-            self.add("builder", "条件构建器的数据必须是 JSON 对象")
+            self.add("builder", _("条件构建器的数据必须是 JSON 对象"))
             return
         self.unknown_keys(tree, ("relation", "blocks", "exclude"), "builder")
-        self.relation(tree, "builder", "条件块之间的关系必须是 must(交集)或 should(并集)")
+        self.relation(tree, "builder", _("条件块之间的关系必须是 must(交集)或 should(并集)"))
         blocks = tree.get("blocks")
         if not isinstance(blocks, list) or not blocks:
-            self.add("builder.blocks", "至少要有一个条件块")
+            self.add("builder.blocks", _("至少要有一个条件块"))
         else:
             for index, block in enumerate(blocks):
                 self.block(block, f"builder.blocks[{index}]")
@@ -823,26 +883,26 @@ class _BuilderShape:
         if exclude is None:
             return
         if not isinstance(exclude, list):
-            self.add("builder.exclude", "排除的条件块(exclude)必须是数组")
+            self.add("builder.exclude", _("排除的条件块(exclude)必须是数组"))
             return
         for index, block in enumerate(exclude):
             self.block(block, f"builder.exclude[{index}]")
 
     def block(self, block: object, path: str) -> None:
         if not isinstance(block, dict):
-            self.add(path, "条件块必须是 JSON 对象")
+            self.add(path, _("条件块必须是 JSON 对象"))
             return
         self.unknown_keys(block, ("group", "relation", "items"), path)
         group = block.get("group")
         if not isinstance(group, str) or not group:
-            self.add(f"{path}.group", "请选择条件块的标签分组(group)")
-        self.relation(block, path, "条件之间的关系必须是 must(且)或 should(或)")
+            self.add(f"{path}.group", _("请选择条件块的标签分组(group)"))
+        self.relation(block, path, _("条件之间的关系必须是 must(且)或 should(或)"))
         self.items(block, path, depth=1)
 
     def items(self, node: dict, path: str, *, depth: int) -> None:
         items = node.get("items")
         if not isinstance(items, list) or not items:
-            self.add(f"{path}.items", "至少要有一个条件")
+            self.add(f"{path}.items", _("至少要有一个条件"))
             return
         for index, item in enumerate(items):
             self.item(item, f"{path}.items[{index}]", depth=depth)
@@ -852,38 +912,38 @@ class _BuilderShape:
             self.rule(item, path)
         elif isinstance(item, dict) and "items" in item:
             if depth > MAX_BUILDER_NESTING:
-                self.add(path, f"条件最多嵌套 {MAX_BUILDER_NESTING} 层")
+                self.add(path, _("条件最多嵌套 %(depth)s 层") % {"depth": MAX_BUILDER_NESTING})
                 return
             self.unknown_keys(item, ("relation", "items"), path)
-            self.relation(item, path, "条件之间的关系必须是 must(且)或 should(或)")
+            self.relation(item, path, _("条件之间的关系必须是 must(且)或 should(或)"))
             self.items(item, path, depth=depth + 1)
         else:
-            self.add(path, "每一项必须是一条规则(tag、op)或一组嵌套条件(relation、items)")
+            self.add(path, _("每一项必须是一条规则(tag、op)或一组嵌套条件(relation、items)"))
 
     def rule(self, rule: dict, path: str) -> None:
         """Fields the op does not use are ignored: the browser keeps them when the op changes."""
         self.unknown_keys(rule, BUILDER_RULE_KEYS, path)
         tag = rule.get("tag")
         if not isinstance(tag, str) or not tag:
-            self.add(f"{path}.tag", "请选择标签")
+            self.add(f"{path}.tag", _("请选择标签"))
         op = rule.get("op")
         if op not in BUILDER_OPS:
-            self.add(f"{path}.op", "运算必须是 eq、in、gt、gte、lt、lte、between 之一")
+            self.add(f"{path}.op", _("运算必须是 eq、in、gt、gte、lt、lte、between 之一"))
         elif op == "eq":
             self.scalar(rule.get("value"), f"{path}.value")
         elif op == "in":
             values = rule.get("values")
             if not isinstance(values, list) or not values:
-                self.add(f"{path}.values", "至少要选一个值")
+                self.add(f"{path}.values", _("至少要选一个值"))
             else:
                 for index, value in enumerate(values):
                     self.scalar(value, f"{path}.values[{index}]")
         elif op == "between":
             for key in ("min", "max"):
                 if not _is_number(rule.get(key)):
-                    self.add(f"{path}.{key}", "必须是数字")
+                    self.add(f"{path}.{key}", _("必须是数字"))
         elif not _is_number(rule.get("value")):
-            self.add(f"{path}.value", "必须是数字")
+            self.add(f"{path}.value", _("必须是数字"))
 
     def scalar(self, value: object, path: str) -> None:
         problem = _scalar_problem(value)
@@ -1027,7 +1087,7 @@ def builder_from_condition(condition: dict | str) -> dict:
     if errors:
         raise ValueError(errors[0].message)
     if not isinstance(node, dict) or list(node) != ["bool"] or not isinstance(node["bool"], dict):
-        raise ValueError("condition: 第一层必须是 bool 查询")
+        raise _refused("condition", _("第一层必须是 bool 查询"))
     body = node["bool"]
     _only_keys(body, FIRST_LEVEL_RELATIONS, "condition.bool")
     relation = _single_relation(body, "condition.bool")
@@ -1046,33 +1106,38 @@ def builder_from_condition(condition: dict | str) -> dict:
     return tree
 
 
+def _refused(path: str, message: str) -> ValueError:
+    """Why builder_from_condition cannot take the condition: "<path>: <message>"."""
+    return ValueError(f"{path}: {message}")
+
+
 def _only_keys(body: dict, allowed: Iterable[str], path: str) -> None:
     unknown = sorted(set(body) - set(allowed), key=str)
     if unknown:
-        raise ValueError(f"{path}.{unknown[0]}: 条件构建器无法表示")
+        raise _refused(f"{path}.{unknown[0]}", _("条件构建器无法表示"))
 
 
 def _single_relation(body: dict, path: str) -> str:
     present = [relation for relation in RELATIONS if relation in body]
     if len(present) != 1:
-        raise ValueError(f"{path}: 必须包含且只能包含 must、should 中的一个")
+        raise _refused(path, _("必须包含且只能包含 must、should 中的一个"))
     return present[0]
 
 
 def _items(body: dict, relation: str, path: str) -> list:
     items = body[relation]
     if not isinstance(items, list) or not items:
-        raise ValueError(f"{path}.{relation}: 必须是非空的 JSON 数组")
+        raise _refused(f"{path}.{relation}", _("必须是非空的 JSON 数组"))
     return items
 
 
 def _block_from(item: object, path: str) -> dict:
     if not isinstance(item, dict) or list(item) != ["bool"] or not isinstance(item["bool"], dict):
-        raise ValueError(f"{path}: 第二层必须是带 group 的 bool 查询")
+        raise _refused(path, _("第二层必须是带 group 的 bool 查询"))
     body = item["bool"]
     group = body.get("group")
     if not isinstance(group, str):
-        raise ValueError(f"{path}.bool.group: 第二层 bool 必须带 group")
+        raise _refused(f"{path}.bool.group", _("第二层 bool 必须带 group"))
     _only_keys(body, ("group", *RELATIONS), f"{path}.bool")
     relation = _single_relation(body, f"{path}.bool")
     return {
@@ -1091,15 +1156,15 @@ def _items_from(body: dict, relation: str, path: str, group: str, *, depth: int)
 
 def _item_from(item: object, path: str, group: str, *, depth: int) -> dict:
     if not isinstance(item, dict) or len(item) != 1:
-        raise ValueError(f"{path}: 条件查询必须是只有一个 key 的 JSON 对象")
+        raise _refused(path, _("条件查询必须是只有一个 key 的 JSON 对象"))
     ((kind, value),) = item.items()
     if kind == "bool":
         if depth > MAX_BUILDER_NESTING:
-            raise ValueError(f"{path}: 条件最多嵌套 {MAX_BUILDER_NESTING} 层")
+            raise _refused(path, _("条件最多嵌套 %(depth)s 层") % {"depth": MAX_BUILDER_NESTING})
         if not isinstance(value, dict):
-            raise ValueError(f"{path}.bool: bool 查询必须是 JSON 对象")
+            raise _refused(f"{path}.bool", _("bool 查询必须是 JSON 对象"))
         if value.get("group", group) != group:
-            raise ValueError(f"{path}.bool.group: 嵌套的 bool 不能改为其他分组")
+            raise _refused(f"{path}.bool.group", _("嵌套的 bool 不能改为其他分组"))
         _only_keys(value, ("group", *RELATIONS), f"{path}.bool")
         relation = _single_relation(value, f"{path}.bool")
         return {
@@ -1107,23 +1172,23 @@ def _item_from(item: object, path: str, group: str, *, depth: int) -> dict:
             "items": _items_from(value, relation, f"{path}.bool", group, depth=depth + 1),
         }
     if kind not in ("term", "terms", "range") or not isinstance(value, dict) or len(value) != 1:
-        raise ValueError(f"{path}: 条件构建器无法表示这个查询")
+        raise _refused(path, _("条件构建器无法表示这个查询"))
     ((tag, argument),) = value.items()
     if kind == "term":
         if not isinstance(argument, dict) or list(argument) != ["value"]:
-            raise ValueError(f'{path}.term.{tag}: term 的写法是 {{"value": 值}}')
+            raise _refused(f"{path}.term.{tag}", _('term 的写法是 {"value": 值}'))
         return {"tag": tag, "op": "eq", "value": argument["value"]}
     if kind == "terms":
         if not isinstance(argument, list):
-            raise ValueError(f"{path}.terms.{tag}: terms 的值必须是数组")
+            raise _refused(f"{path}.terms.{tag}", _("terms 的值必须是数组"))
         return {"tag": tag, "op": "in", "values": list(argument)}
     if not isinstance(argument, dict) or not argument or set(argument) - set(RANGE_OPERATORS):
-        raise ValueError(f"{path}.range.{tag}: range 只能是 gte、lte、gt、lt")
+        raise _refused(f"{path}.range.{tag}", _("range 只能是 gte、lte、gt、lt"))
     if set(argument) == {"gte", "lte"}:
         return {"tag": tag, "op": "between", "min": argument["gte"], "max": argument["lte"]}
     rules = [{"tag": tag, "op": op, "value": bound} for op, bound in argument.items()]
     if len(rules) == 1:
         return rules[0]
     if depth > MAX_BUILDER_NESTING:
-        raise ValueError(f"{path}: 条件最多嵌套 {MAX_BUILDER_NESTING} 层")
+        raise _refused(path, _("条件最多嵌套 %(depth)s 层") % {"depth": MAX_BUILDER_NESTING})
     return {"relation": "must", "items": rules}

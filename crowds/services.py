@@ -367,7 +367,7 @@ def instance_create(*, crowd: Crowd) -> CrowdInstance:
     package_id (人群对象实例相关 has no list, and neither 获取人群对象详情 nor 获取人群对象
     列表 names a crowd's packages). It stays at JD, a snapshot nothing refers to."""
     if crowd.sync_state != SyncState.SYNCED or not crowd.search_id:
-        raise RemoteRejected("人群对象尚未同步到京东云,请先重试同步。", retryable=True)
+        raise RemoteRejected(gettext("人群对象尚未同步到京东云,请先重试同步。"), retryable=True)
     client = _client(crowd.brand)
     instance = CrowdInstance.objects.create(
         brand=crowd.brand,
@@ -399,7 +399,9 @@ def instance_repoll(*, instance: CrowdInstance) -> CrowdInstance:
 
 def _require_generated(instance: CrowdInstance, path: str) -> None:
     if not instance.is_generated or not instance.package_id:
-        raise CrowdInputError([conditions.Violation(path, "人群包尚未生成成功,不能用于此操作")])
+        raise CrowdInputError(
+            [conditions.Violation(path, gettext("人群包尚未生成成功,不能用于此操作"))]
+        )
 
 
 @dataclass(frozen=True)
@@ -421,27 +423,32 @@ def instance_split(
     _require_generated(instance, "package_id")
     errors = []
     if not parts:
-        errors.append(conditions.Violation("ratio", "至少需要一个抽取项"))
+        errors.append(conditions.Violation("ratio", gettext("至少需要一个抽取项")))
     for index, part in enumerate(parts):
         if not part.name or "|" in part.name:
-            errors.append(conditions.Violation(f"ratio[{index}].name", "名称不能为空,也不能包含 |"))
+            errors.append(
+                conditions.Violation(f"ratio[{index}].name", gettext("名称不能为空,也不能包含 |"))
+            )
         if split_type == jd.SplitType.RATIO and not 0 < float(part.value) <= 1:
             errors.append(
-                conditions.Violation(f"ratio[{index}].value", "比例必须大于 0 且不超过 1")
+                conditions.Violation(f"ratio[{index}].value", gettext("比例必须大于 0 且不超过 1"))
             )
         if split_type == jd.SplitType.COUNT and (
             int(part.value) != part.value or int(part.value) <= 0
         ):
-            errors.append(conditions.Violation(f"ratio[{index}].value", "人数必须是正整数"))
+            errors.append(
+                conditions.Violation(f"ratio[{index}].value", gettext("人数必须是正整数"))
+            )
     total = sum(float(p.value) for p in parts)
     if split_type == jd.SplitType.RATIO and total > 1 + 1e-9:
-        errors.append(conditions.Violation("ratio", f"比例之和 {total:g} 超过 1"))
+        message = gettext("比例之和 %(total)g 超过 1") % {"total": total}
+        errors.append(conditions.Violation("ratio", message))
     if split_type == jd.SplitType.COUNT and total > (instance.package_size or 0):
-        errors.append(
-            conditions.Violation(
-                "ratio", f"人数之和 {total:g} 超过人群包大小 {instance.package_size}"
-            )
-        )
+        message = gettext("人数之和 %(total)g 超过人群包大小 %(size)s") % {
+            "total": total,
+            "size": instance.package_size,
+        }
+        errors.append(conditions.Violation("ratio", message))
     if errors:
         raise CrowdInputError(errors)
     try:
@@ -489,14 +496,22 @@ def instance_calc(
     generated packages, or difference (the first set minus `exclude`, via must_not)."""
     if operation not in CALC_OPERATIONS:
         raise CrowdInputError(
-            [conditions.Violation("operation", "运算必须是 union / intersection / difference")]
+            [
+                conditions.Violation(
+                    "operation", gettext("运算必须是 union / intersection / difference")
+                )
+            ]
         )
     for index, item in enumerate([*instances, *exclude]):
         _require_generated(item, f"packages[{index}]")
     if operation == "difference" and not exclude:
-        raise CrowdInputError([conditions.Violation("exclude", "差集需要至少一个被排除的人群包")])
+        raise CrowdInputError(
+            [conditions.Violation("exclude", gettext("差集需要至少一个被排除的人群包"))]
+        )
     if operation != "difference" and len(instances) < 2:
-        raise CrowdInputError([conditions.Violation("packages", "并集与交集需要至少两个人群包")])
+        raise CrowdInputError(
+            [conditions.Violation("packages", gettext("并集与交集需要至少两个人群包"))]
+        )
 
     def terms(items):
         return [{"term": {"package_id": {"value": i.package_id}}} for i in items]
@@ -545,7 +560,7 @@ def instance_filter(*, instance: CrowdInstance, filter_types: Sequence[int]) -> 
     cleaned = sorted({int(f) for f in filter_types})
     if not cleaned or any(f not in (1, 2, 3, 4) for f in cleaned):
         raise CrowdInputError(
-            [conditions.Violation("filter_types", "筛选类型必须是 1-4 中的一个或多个")]
+            [conditions.Violation("filter_types", gettext("筛选类型必须是 1-4 中的一个或多个"))]
         )
     try:
         results = _client(instance.brand).crowd_instance_filter(
@@ -553,7 +568,13 @@ def instance_filter(*, instance: CrowdInstance, filter_types: Sequence[int]) -> 
         )
     except JDCloudError as exc:
         raise _remote(exc) from exc
-    labels = {1: "受限制", 2: "未知状态", 3: "发送失败", 4: "发送成功"}
+    # The label names the new package (stored), in the language of whoever asked.
+    labels = {
+        1: gettext("受限制"),
+        2: gettext("未知状态"),
+        3: gettext("发送失败"),
+        4: gettext("发送成功"),
+    }
     children = []
     for result in results:
         label = labels.get(int(result.filter_type or 0), result.filter_type)
@@ -767,7 +788,11 @@ def _poll(instance: CrowdInstance, now, jitter: float) -> CrowdInstance:
             package_size=status.package_size,
             package_size_view=status.package_size_view,
             package_type=status.package_type or instance.package_type,
-            error="" if status.status == jd.InstanceStatus.GENERATED else "京东云生成人群包失败",
+            error=(
+                ""
+                if status.status == jd.InstanceStatus.GENERATED
+                else gettext("京东云生成人群包失败")
+            ),
             completed_at=now,
             next_poll_at=None,
         )

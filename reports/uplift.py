@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Max, Sum
+from django.utils.translation import gettext as _
 
 from crowds.models import CrowdInstance, InstanceOrigin
 from reports.models import ReportRow
@@ -64,9 +65,15 @@ def compare(control: Arm, treatment: Arm) -> Comparison:
     reasons = []
     for arm in (control, treatment):
         if arm.people < MIN_PEOPLE:
-            reasons.append(f"{arm.name} 只有 {arm.people} 人(至少需要 {MIN_PEOPLE} 人)")
+            reasons.append(
+                _("%(arm)s 只有 %(people)s 人(至少需要 %(min)s 人)")
+                % {"arm": arm.name, "people": arm.people, "min": MIN_PEOPLE}
+            )
         elif arm.converted < MIN_EVENTS or arm.people - arm.converted < MIN_EVENTS:
-            reasons.append(f"{arm.name} 的转化人数 {arm.converted} 太少,无法可靠估计")
+            reasons.append(
+                _("%(arm)s 的转化人数 %(converted)s 太少,无法可靠估计")
+                % {"arm": arm.name, "converted": arm.converted}
+            )
     return Comparison(
         control=control,
         treatment=treatment,
