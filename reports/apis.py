@@ -17,7 +17,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from campaigns.api.activities import ErrorEnvelope, ErrorsOutput, field_error, request_fields
+from campaigns.api.activities import (
+    ErrorEnvelope,
+    ErrorsOutput,
+    RemoteFailed,
+    field_error,
+    request_fields,
+)
 from crowds.models import CrowdInstance
 from portal.integrations.jdcloud.errors import JDCloudError, JDCloudRejected
 from reports import services
@@ -26,12 +32,11 @@ from reports.parsing import top5_entries
 from reports.uplift import split_uplift
 
 
-class JDFailed(APIException):
-    status_code = status.HTTP_502_BAD_GATEWAY
-    default_code = "jdcloud_failed"
+class JDFailed(RemoteFailed):
+    """JD Cloud unreachable or busy: 502, `retryable`."""
 
 
-class JDRefused(APIException):
+class JDRefused(RemoteFailed):
     """JD Cloud answered and refused (its message says why): not a gateway failure."""
 
     status_code = status.HTTP_409_CONFLICT
@@ -39,8 +44,10 @@ class JDRefused(APIException):
 
 
 def _jd_error(exc: JDCloudError) -> APIException:
-    kind = JDRefused if isinstance(exc, JDCloudRejected) else JDFailed
-    return kind({"detail": getattr(exc, "msg", "") or str(exc)})
+    """JD's refusal is 409; JD unreachable, or answering that it is busy (`JDBusy`), 502:
+    `retryable` says whether the same request may succeed later."""
+    kind = JDRefused if isinstance(exc, JDCloudRejected) and not exc.retryable else JDFailed
+    return kind({"detail": getattr(exc, "msg", "") or str(exc), "retryable": exc.retryable})
 
 
 class TopSkuOutput(serializers.Serializer):

@@ -83,3 +83,22 @@ def test_a_refusal_ends_the_pull_and_a_busy_jd_is_retried_up_to_max_retries(bran
     # Asked 1 + 6 times (max_retries=6); the 7th retry is declined and the error raised.
     assert route.call_count == 7 and len(countdowns) == 7
     assert all(0 <= c <= 1800 for c in countdowns)  # retry_backoff_max=1800
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("code", "msg", "status", "retryable"),
+    [("500", "系统繁忙", 502, True), ("400", "report_date 不合法", 409, False)],
+)
+def test_the_api_pull_says_whether_jd_was_busy_or_refused(
+    brand_client, code, msg, status, retryable
+):
+    respx.post(f"{BASE}/report/pull").mock(return_value=answer(code, msg))
+    respx.post(f"{BASE}/report").mock(return_value=answer(code, msg))
+
+    response = brand_client.post(
+        "/api/v1/reports/pull/", {"report_date": DAY}, content_type="application/json"
+    )
+
+    assert response.status_code == status
+    assert response.json() == {"detail": msg, "retryable": retryable}
