@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, views, viewsets
 from rest_framework.decorators import action
@@ -20,7 +21,7 @@ from campaigns.services import activities as services
 class BrandCanAct(BasePermission):
     """A brand is attached to the session; a frozen or expired one may only read."""
 
-    message = "当前账号没有关联可用的品牌商"
+    message = gettext_lazy("当前账号没有关联可用的品牌商")
 
     def has_permission(self, request, view) -> bool:
         brand = getattr(request, "brand", None)
@@ -237,7 +238,7 @@ class ActivityViewSet(
             return values
         reach = Reach.objects.filter(pk=values["reach"]).first()
         if reach is None:  # another brand's reach looks exactly like a missing one
-            raise field_error("reach", "触达记录不存在")
+            raise field_error("reach", _("触达记录不存在"))
         return {**values, "reach": reach}
 
     @extend_schema(request=ActivityCreateInput, responses={201: ActivityOutput, 400: ErrorsOutput})

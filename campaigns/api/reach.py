@@ -148,7 +148,7 @@ class ReachViewSet(
         values = validated(ReachInput, request_fields(request), paths=REACH_INPUT_PATHS)
         instance = CrowdInstance.objects.filter(pk=values["instance"]).first()
         if instance is None:
-            raise field_error("instance", "人群包不存在")
+            raise field_error("instance", _("人群包不存在"))
         return _reach_request(values), instance
 
     @extend_schema(request=ReachInput, responses={200: ReachPreflightOutput, 400: ErrorsOutput})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -191,12 +192,12 @@ class WechatCampaignViewSet(
         if values["package_id"]:
             instance = CrowdInstance.objects.filter(package_id=values["package_id"]).first()
             if instance is None:  # another brand's package looks exactly like a missing one
-                raise field_error("package_id", "人群包不存在")
+                raise field_error("package_id", _("人群包不存在"))
         openid_package = None
         if values["openid_package"]:
             openid_package = OpenIdPackage.objects.filter(pk=values["openid_package"]).first()
             if openid_package is None:  # another brand's package: the same as a missing one
-                raise field_error("openid_package", "openId 包不存在")
+                raise field_error("openid_package", _("openId 包不存在"))
         template = values["templateInfo"] or {}
         media = values["mediaInfo"] or {}
         try:
@@ -346,7 +347,7 @@ def _int_param(request, name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise field_error(name, "必须是整数") from None
+        raise field_error(name, _("必须是整数")) from None
 
 
 class WechatNewsApi(_WechatReadApi):

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from brands.models import Brand
 from campaigns.models import Activity, Reach
@@ -92,33 +93,42 @@ def _check(activity: Activity) -> None:
     errors = []
     name = activity.name.strip()
     if not name:
-        errors.append(Violation("activity_name", "活动名称不能为空"))
+        errors.append(Violation("activity_name", _("活动名称不能为空")))
     elif len(name) > NAME_MAX:
-        errors.append(Violation("activity_name", f"活动名称不能超过 {NAME_MAX} 个字符"))
+        errors.append(
+            Violation("activity_name", _("活动名称不能超过 %(max)s 个字符") % {"max": NAME_MAX})
+        )
     if activity.start_type not in Activity.StartType.values:
-        errors.append(Violation("start_type", "启动方式必须是 1(单次执行)或 2(周期性执行)"))
+        errors.append(Violation("start_type", _("启动方式必须是 1(单次执行)或 2(周期性执行)")))
     remark = activity.start_type_remark.strip()
     if activity.start_type == Activity.StartType.PERIODIC and not remark:
         errors.append(
             Violation(
                 "start_type_remark",
-                "周期性执行时必须填写启动方式备注,例如:周期:每1周执行一次;"
-                "开始时间:2019-04-22 20:20:00;结束:执行5次结束。",
+                _(
+                    "周期性执行时必须填写启动方式备注,例如:周期:每1周执行一次;"
+                    "开始时间:2019-04-22 20:20:00;结束:执行5次结束。"
+                ),
             )
         )
     if activity.start_type == Activity.StartType.SINGLE and remark:
-        errors.append(Violation("start_type_remark", "单次执行的活动不填写启动方式备注"))
+        errors.append(Violation("start_type_remark", _("单次执行的活动不填写启动方式备注")))
     if len(remark) > REMARK_MAX:
-        errors.append(Violation("start_type_remark", f"启动方式备注不能超过 {REMARK_MAX} 个字符"))
+        errors.append(
+            Violation(
+                "start_type_remark",
+                _("启动方式备注不能超过 %(max)s 个字符") % {"max": REMARK_MAX},
+            )
+        )
     if activity.reach_type not in Activity.ReachType.values:
-        errors.append(Violation("activity_reach_type", "触达方式必须是 SMS 或 OTHER"))
+        errors.append(Violation("activity_reach_type", _("触达方式必须是 SMS 或 OTHER")))
     if activity.reach is not None:
         if activity.reach.brand_id != activity.brand_id:
-            errors.append(Violation("reach", "触达记录不存在"))
+            errors.append(Violation("reach", _("触达记录不存在")))
         elif activity.reach_type != Activity.ReachType.SMS:
             # Spec: SMS = 短信(包括人群触达方式中的短信和优惠券): every reach is "SMS".
             errors.append(
-                Violation("activity_reach_type", "关联了短信/优惠券触达时,触达方式必须是 SMS")
+                Violation("activity_reach_type", _("关联了短信/优惠券触达时,触达方式必须是 SMS"))
             )
     if errors:
         raise ActivityInputError(errors)
@@ -180,8 +190,9 @@ def activity_update(*, activity: Activity, **fields) -> Activity:
 
 def _jd_message(exc: JDCloudError) -> str:
     if isinstance(exc, JDCloudTransportError):
-        status = f"(HTTP {exc.http_status})" if exc.http_status else ""
-        return f"京东云暂时无法访问{status},请稍后重试"
+        if exc.http_status:
+            return _("京东云暂时无法访问(HTTP %(status)s),请稍后重试") % {"status": exc.http_status}
+        return _("京东云暂时无法访问,请稍后重试")
     return getattr(exc, "msg", "") or str(exc)
 
 
@@ -199,9 +210,9 @@ def activity_submit(*, activity: Activity) -> Activity:
     """`/activity/create`. Success: awaiting review, with the hash of what was sent.
     Failure: `submit_failed` with JD's message; submitting again retries."""
     if activity.review == Activity.Review.PENDING:
-        raise ActivityConflict("活动已提交,正在等待京东审核")
+        raise ActivityConflict(_("活动已提交,正在等待京东审核"))
     if activity.review == Activity.Review.APPROVED:
-        raise ActivityConflict("活动已审核通过,修改内容后才需要重新提交")
+        raise ActivityConflict(_("活动已审核通过,修改内容后才需要重新提交"))
     _ensure_jd_available()
     sent_hash = activity.content_hash
     try:

@@ -99,13 +99,14 @@ def reach_preflight(*, brand: Brand, instance: CrowdInstance, request: ReachRequ
     if request.reach_type not in ReachType.values:
         block(
             Violation(
-                "type", "触达类型必须是 SMSPUBLIC / SMSPRIVATE / COUPONPUBLIC / COUPONPRIVATE"
+                "type",
+                _("触达类型必须是 SMSPUBLIC / SMSPRIVATE / COUPONPUBLIC / COUPONPRIVATE"),
             )
         )
         return check
     private = request.reach_type in PRIVATE_TYPES
     if not instance.is_generated or not instance.package_id:
-        block(Violation("package_id", "人群包尚未生成成功,不能触达"))
+        block(Violation("package_id", _("人群包尚未生成成功,不能触达")))
     check.package_size = instance.package_size or 0
     client = jdcloud_client(brand_id=brand.pk)
 
@@ -115,12 +116,12 @@ def reach_preflight(*, brand: Brand, instance: CrowdInstance, request: ReachRequ
     }
     template = templates.get(str(request.template_id))
     if template is None:
-        block(
-            Violation(
-                "params.template_id",
-                f"模板 {request.template_id} 不是该品牌{'私域' if private else '公域'}模板",
-            )
+        foreign_template = (
+            _("模板 %(template)s 不是该品牌私域模板")
+            if private
+            else _("模板 %(template)s 不是该品牌公域模板")
         )
+        block(Violation("params.template_id", foreign_template % {"template": request.template_id}))
         return check
     missing = [
         key
@@ -128,27 +129,31 @@ def reach_preflight(*, brand: Brand, instance: CrowdInstance, request: ReachRequ
         if not str(request.template_params.get(key, "")).strip()
     ]
     for key in missing:
-        block(Violation(f"params.template_params.{key}", f"请填写占位符 {{{key}}}"))
+        block(
+            Violation(f"params.template_params.{key}", _("请填写占位符 {%(key)s}") % {"key": key})
+        )
     extra = sorted(set(request.template_params) - set(template.template_params))
     for key in extra:
-        block(Violation(f"params.template_params.{key}", f"模板没有占位符 {{{key}}}"))
+        block(
+            Violation(f"params.template_params.{key}", _("模板没有占位符 {%(key)s}") % {"key": key})
+        )
 
     signature = "" if private else PUBLIC_SIGNATURE
     if private:
         signatures = {s.signature_id: s for s in client.sms_signature(master_id=brand.master_id)}
         chosen = signatures.get(request.signature_id)
         if chosen is None:
-            block(Violation("params.signature_id", "私域触达必须选择品牌的短信签名"))
+            block(Violation("params.signature_id", _("私域触达必须选择品牌的短信签名")))
         else:
             signature = chosen.signature_name
     elif request.signature_id:
-        block(Violation("params.signature_id", "公域触达不能指定签名"))
+        block(Violation("params.signature_id", _("公域触达不能指定签名")))
     if request.reach_type in COUPON_TYPES and not request.batch_id.strip():
-        block(Violation("params.batch_id", "优惠券触达必须填写优惠券批次ID"))
+        block(Violation("params.batch_id", _("优惠券触达必须填写优惠券批次ID")))
     if request.reach_type not in COUPON_TYPES and request.batch_id:
-        block(Violation("params.batch_id", "短信触达不能指定优惠券"))
+        block(Violation("params.batch_id", _("短信触达不能指定优惠券")))
     if request.send_time is not None and request.send_time <= timezone.now():
-        block(Violation("params.send_time", "定时发送时间必须晚于现在"))
+        block(Violation("params.send_time", _("定时发送时间必须晚于现在")))
 
     body = render(template.template_content, request.template_params)
     check.signature = signature
@@ -157,25 +162,27 @@ def reach_preflight(*, brand: Brand, instance: CrowdInstance, request: ReachRequ
     check.segments = segments(check.text)
     check.cost = check.package_size * check.segments
     if not UNSUBSCRIBE.search(body):
-        block(Violation("params.template_id", f"短信内容缺少退订提示(如“{DEFAULT_UNSUBSCRIBE}”)"))
+        no_unsubscribe = _("短信内容缺少退订提示(如“%(example)s”)") % {
+            "example": DEFAULT_UNSUBSCRIBE
+        }
+        block(Violation("params.template_id", no_unsubscribe))
     for value in request.template_params.values():
         if URL.search(str(value)) and len(str(value)) > 30:
             check.warnings.append(
-                Violation("params.template_params", "长链接建议先转换为短链接以节省短信条数")
+                Violation("params.template_params", _("长链接建议先转换为短链接以节省短信条数"))
             )
             break
 
     balance = client.sms_balance(master_id=brand.master_id)
     check.balance = balance.private_balance if private else balance.public_balance
     check.balance_domain = "private" if private else "public"
-    domain = "私域" if private else "公域"
     if check.cost > check.balance:
-        block(
-            Violation(
-                "balance",
-                f"短信余额不足:需要 {check.cost} 条,{domain}余额 {check.balance} 条",
-            )
+        shortfall = (
+            _("短信余额不足:需要 %(cost)s 条,私域余额 %(balance)s 条")
+            if private
+            else _("短信余额不足:需要 %(cost)s 条,公域余额 %(balance)s 条")
         )
+        block(Violation("balance", shortfall % {"cost": check.cost, "balance": check.balance}))
     return check
 
 

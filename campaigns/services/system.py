@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.models import Notice, SystemState
 from portal.integrations.jdcloud.errors import JDCloudError
@@ -64,7 +65,7 @@ def notices_current(*, now: datetime | None = None) -> QuerySet[Notice]:
 
 
 def system_state() -> SystemState:
-    state, _ = SystemState.objects.get_or_create(pk=1)
+    state, _created = SystemState.objects.get_or_create(pk=1)
     return state
 
 
@@ -88,4 +89,5 @@ def system_status_check() -> SystemState:
 def ensure_jd_available() -> None:
     state = SystemState.objects.filter(pk=1).first()
     if state is not None and not state.up:
-        raise JDUnavailable(f"京东云暂不可用({state.reason or '系统升级中'}),请稍后再试。")
+        reason = state.reason or _("系统升级中")
+        raise JDUnavailable(_("京东云暂不可用(%(reason)s),请稍后再试。") % {"reason": reason})

@@ -87,8 +87,9 @@ class WechatRemoteError(Exception):
 
 def _jd_message(exc: JDCloudError) -> str:
     if isinstance(exc, JDCloudTransportError):
-        status = f"(HTTP {exc.http_status})" if exc.http_status else ""
-        return f"京东云暂时无法访问{status},请稍后重试"
+        if exc.http_status:
+            return _("京东云暂时无法访问(HTTP %(status)s),请稍后重试") % {"status": exc.http_status}
+        return _("京东云暂时无法访问,请稍后重试")
     return getattr(exc, "msg", "") or str(exc)
 
 
@@ -137,9 +138,11 @@ def wechat_news(brand: Brand, offset: int = 0, count: int = NEWS_COUNT_MAX) -> j
     """`/activity/wx/batchGetNews`: one page of the account's news."""
     errors = []
     if offset < 0:
-        errors.append(Violation("offset", "偏移量不能小于 0"))
+        errors.append(Violation("offset", _("偏移量不能小于 0")))
     if not 1 <= count <= NEWS_COUNT_MAX:
-        errors.append(Violation("count", f"数量必须在 1 到 {NEWS_COUNT_MAX} 之间"))
+        errors.append(
+            Violation("count", _("数量必须在 1 到 %(max)s 之间") % {"max": NEWS_COUNT_MAX})
+        )
     if errors:
         raise WechatInputError(errors)
     try:
@@ -172,17 +175,17 @@ def _template_data(items: Iterable[Mapping[str, Any]], errors: list[Violation]) 
         value = str(item.get("value") or "")
         color = str(item.get("color") or "").strip()
         if not name:
-            errors.append(Violation(f"{path}.name", "模板参数名不能为空"))
+            errors.append(Violation(f"{path}.name", _("模板参数名不能为空")))
         elif name in seen:
-            errors.append(Violation(f"{path}.name", f"模板参数 {name} 重复"))
+            errors.append(Violation(f"{path}.name", _("模板参数 %(name)s 重复") % {"name": name}))
         seen.add(name)
         if not value.strip():
-            errors.append(Violation(f"{path}.value", "模板参数值不能为空"))
+            errors.append(Violation(f"{path}.value", _("模板参数值不能为空")))
         if color and not COLOR.match(color):
-            errors.append(Violation(f"{path}.color", "字体颜色必须是 #RRGGBB 格式,例如 #173177"))
+            errors.append(Violation(f"{path}.color", _("字体颜色必须是 #RRGGBB 格式,例如 #173177")))
         cleaned.append({"name": name, "value": value, "color": color or None})
     if not cleaned:
-        errors.append(Violation("templateInfo.data", "模板消息至少需要一个参数"))
+        errors.append(Violation("templateInfo.data", _("模板消息至少需要一个参数")))
     return cleaned
 
 
@@ -198,18 +201,20 @@ def _check_content(
 ) -> None:
     if activity_type == ActivityType.TEMPLATE:
         if not template_id:
-            errors.append(Violation("templateInfo.templateId", "模板消息必须选择模板"))
+            errors.append(Violation("templateInfo.templateId", _("模板消息必须选择模板")))
         if template_url and not _is_http_url(template_url):
-            errors.append(Violation("templateInfo.url", "跳转链接必须是 http 或 https 的完整链接"))
+            errors.append(
+                Violation("templateInfo.url", _("跳转链接必须是 http 或 https 的完整链接"))
+            )
         if media_id or media_title:
-            errors.append(Violation("mediaInfo", "模板消息不需要图文信息"))
+            errors.append(Violation("mediaInfo", _("模板消息不需要图文信息")))
     elif activity_type == ActivityType.MEDIA:
         if not media_id:
-            errors.append(Violation("mediaInfo.mediaId", "图文消息必须选择图文素材"))
+            errors.append(Violation("mediaInfo.mediaId", _("图文消息必须选择图文素材")))
         if not media_title:
-            errors.append(Violation("mediaInfo.mediaTitle", "图文消息必须填写素材标题"))
+            errors.append(Violation("mediaInfo.mediaTitle", _("图文消息必须填写素材标题")))
         if template_id or template_data or template_url:
-            errors.append(Violation("templateInfo", "图文消息不需要模板信息"))
+            errors.append(Violation("templateInfo", _("图文消息不需要模板信息")))
 
 
 def _check_audience(
@@ -224,8 +229,10 @@ def _check_audience(
         errors.append(
             Violation(
                 "pack_type",
-                "人群包类型必须是 1(全部粉丝)、2(自定义人群包)、3(导入openId包)、"
-                "4(匹配京东账号的粉丝)或 5(未匹配的粉丝)",
+                _(
+                    "人群包类型必须是 1(全部粉丝)、2(自定义人群包)、3(导入openId包)、"
+                    "4(匹配京东账号的粉丝)或 5(未匹配的粉丝)"
+                ),
             )
         )
     elif pack_type == PackType.UPLOAD_OPENID:
@@ -234,26 +241,27 @@ def _check_audience(
         if openid_package is None:
             errors.append(
                 Violation(
-                    "openid_package", "导入openId包(3)必须选择一个由 Linkflow 群组生成的 openId 包"
+                    "openid_package",
+                    _("导入openId包(3)必须选择一个由 Linkflow 群组生成的 openId 包"),
                 )
             )
         elif openid_package.brand_id != brand.pk:
-            errors.append(Violation("openid_package", "openId 包不存在"))
+            errors.append(Violation("openid_package", _("openId 包不存在")))
         elif not openid_package.is_ready:
-            errors.append(Violation("openid_package", "openId 包尚未生成成功,不能用于微信活动"))
+            errors.append(Violation("openid_package", _("openId 包尚未生成成功,不能用于微信活动")))
         elif openid_package.count == 0:
-            errors.append(Violation("openid_package", "openId 包中没有该公众号的 openId"))
+            errors.append(Violation("openid_package", _("openId 包中没有该公众号的 openId")))
     elif pack_type == PackType.CUSTOMER:
         if instance is None:
-            errors.append(Violation("package_id", "自定义人群包(2)必须选择一个人群包"))
+            errors.append(Violation("package_id", _("自定义人群包(2)必须选择一个人群包")))
         elif instance.brand_id != brand.pk:
-            errors.append(Violation("package_id", "人群包不存在"))
+            errors.append(Violation("package_id", _("人群包不存在")))
         elif not instance.is_generated or not instance.package_id:
-            errors.append(Violation("package_id", "人群包尚未生成成功,不能用于微信活动"))
+            errors.append(Violation("package_id", _("人群包尚未生成成功,不能用于微信活动")))
     elif instance is not None:
-        errors.append(Violation("package_id", "只有自定义人群包(2)需要选择人群包"))
+        errors.append(Violation("package_id", _("只有自定义人群包(2)需要选择人群包")))
     if openid_package is not None and pack_type != PackType.UPLOAD_OPENID:
-        errors.append(Violation("openid_package", "只有导入openId包(3)需要选择 openId 包"))
+        errors.append(Violation("openid_package", _("只有导入openId包(3)需要选择 openId 包")))
 
 
 def _check_times(
@@ -261,13 +269,13 @@ def _check_times(
 ) -> None:
     now = timezone.now()
     if end_time <= begin_time:
-        errors.append(Violation("end_time", "活动结束时间必须晚于开始时间"))
+        errors.append(Violation("end_time", _("活动结束时间必须晚于开始时间")))
     if send_time < begin_time:
-        errors.append(Violation("send_time", "投放时间不能早于活动开始时间"))
+        errors.append(Violation("send_time", _("投放时间不能早于活动开始时间")))
     elif send_time >= end_time:
-        errors.append(Violation("send_time", "投放时间必须早于活动结束时间"))
+        errors.append(Violation("send_time", _("投放时间必须早于活动结束时间")))
     if send_time < now - SEND_TIME_GRACE:
-        errors.append(Violation("send_time", "投放时间不能早于当前时间"))
+        errors.append(Violation("send_time", _("投放时间不能早于当前时间")))
 
 
 def _convert(brand: Brand, urls: Sequence[str]) -> list[dict]:
@@ -321,11 +329,11 @@ def wechat_campaign_create(
     errors: list[Violation] = []
     name = (name or "").strip()
     if not name:
-        errors.append(Violation("name", "活动名称不能为空"))
+        errors.append(Violation("name", _("活动名称不能为空")))
     elif len(name) > 200:
-        errors.append(Violation("name", "活动名称不能超过 200 个字符"))
+        errors.append(Violation("name", _("活动名称不能超过 200 个字符")))
     if activity_type not in ActivityType.values:
-        errors.append(Violation("activity_type", "消息类型必须是 3(模板消息)或 4(图文消息)"))
+        errors.append(Violation("activity_type", _("消息类型必须是 3(模板消息)或 4(图文消息)")))
     template_id, template_url = (template_id or "").strip(), (template_url or "").strip()
     media_id, media_title = (media_id or "").strip(), (media_title or "").strip()
     data = (
@@ -352,11 +360,16 @@ def wechat_campaign_create(
     _check_times(send_time=send_time, begin_time=begin_time, end_time=end_time, errors=errors)
     urls = list(dict.fromkeys(u.strip() for u in convert_urls if u and u.strip()))
     if len(urls) > CONVERT_URLS_MAX:
-        errors.append(Violation("convert_urls", f"最多转化 {CONVERT_URLS_MAX} 个落地页"))
+        errors.append(
+            Violation("convert_urls", _("最多转化 %(max)s 个落地页") % {"max": CONVERT_URLS_MAX})
+        )
     for index, url in enumerate(urls):
         if not _is_jd_url(url):
             errors.append(
-                Violation(f"convert_urls[{index}]", "只能转化京东域内地址(jd.com),且必须是完整链接")
+                Violation(
+                    f"convert_urls[{index}]",
+                    _("只能转化京东域内地址(jd.com),且必须是完整链接"),
+                )
             )
     if errors:
         raise WechatInputError(errors)
@@ -459,7 +472,7 @@ def wechat_campaign_submit(*, campaign: WechatCampaign) -> WechatCampaign:
     if campaign.jd_activity_id is not None:
         return campaign
     if campaign.is_final:
-        raise WechatConflict("活动已取消,不能再提交")
+        raise WechatConflict(_("活动已取消,不能再提交"))
     _ensure_jd_available()
     try:
         jd_activity_id = _client(campaign.brand_id).activity_wx_create(_wx_activity(campaign))
@@ -489,13 +502,19 @@ def wechat_campaign_cancel(*, campaign: WechatCampaign, remark: str) -> WechatCa
     otherwise. A campaign JD never created is cancelled locally."""
     remark = (remark or "").strip()
     if not remark:
-        raise WechatInputError([Violation("remark", "请填写取消备注")])
+        raise WechatInputError([Violation("remark", _("请填写取消备注"))])
     if len(remark) > REMARK_MAX:
         raise WechatInputError(
-            [Violation("remark", f"取消备注不能超过 {REMARK_MAX} 个字符(当前 {len(remark)} 个)")]
+            [
+                Violation(
+                    "remark",
+                    _("取消备注不能超过 %(max)s 个字符(当前 %(count)s 个)")
+                    % {"max": REMARK_MAX, "count": len(remark)},
+                )
+            ]
         )
     if campaign.is_final:
-        raise WechatConflict("活动已结束或已取消,不能取消")
+        raise WechatConflict(_("活动已结束或已取消,不能取消"))
     if campaign.jd_activity_id is not None:
         _ensure_jd_available()
         try:
@@ -571,7 +590,7 @@ def wechat_campaign_poll(*, campaign_id: int, jitter: float = 1.0) -> WechatCamp
         changes["next_poll_at"] = None
     elif now > campaign.end_time + GIVE_UP_AFTER_END:
         changes["next_poll_at"] = None
-        changes["sync_error"] = "活动结束后京东云仍未返回最终状态,已停止查询"
+        changes["sync_error"] = _("活动结束后京东云仍未返回最终状态,已停止查询")
     else:
         delay = poll_delay_seconds(campaign.poll_count, jitter)
         if status == Status.LAUNCH_NEED and campaign.send_time > now:
@@ -629,9 +648,9 @@ def wechat_poll_give_up(*, campaign_id: int, times: int) -> WechatCampaign:
         "resume."
     ) % {"times": times}
     now = timezone.now()
-    WechatCampaign.objects.filter(pk=campaign_id).exclude(
-        status__in=WechatCampaign.FINAL
-    ).update(next_poll_at=None, poll_deliveries=0, sync_error=reason, updated_at=now)
+    WechatCampaign.objects.filter(pk=campaign_id).exclude(status__in=WechatCampaign.FINAL).update(
+        next_poll_at=None, poll_deliveries=0, sync_error=reason, updated_at=now
+    )
     logger.warning("polls of WeChat campaign %s given up: %s", campaign_id, reason)
     return WechatCampaign.objects.get(pk=campaign_id)
 
