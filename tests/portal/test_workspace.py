@@ -1,5 +1,6 @@
 """The brand workspace shell: login, navigation, language, unavailable brands."""
 
+import re
 from datetime import timedelta
 
 import polib
@@ -76,6 +77,33 @@ def test_every_message_has_a_simplified_chinese_translation():
     fuzzy = [entry.msgid for entry in catalog.fuzzy_entries()]
     assert untranslated == [] and fuzzy == []
     assert (ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo").exists()
+
+
+def test_every_message_written_in_chinese_has_an_english_translation():
+    """Service messages keep the spec's Chinese wording as their msgid: English needs them."""
+    catalog = polib.pofile(str(ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"))
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    written_in_chinese = [e for e in catalog if chinese.search(e.msgid) and not e.obsolete]
+    assert len(written_in_chinese) > 100
+    untranslated = [
+        e.msgid
+        for e in written_in_chinese
+        if not e.msgstr or (chinese.search(e.msgstr) and "【京东】" not in e.msgid)
+    ]
+    assert untranslated == []
+
+
+def test_a_service_message_reads_in_the_users_language():
+    from django.utils import translation
+
+    from crowds.conditions import TagCatalog, validate_condition
+
+    with translation.override("en"):
+        english = [v.message for v in validate_condition({"bool": {}}, TagCatalog([]))]
+    with translation.override("zh-hans"):
+        chinese = [v.message for v in validate_condition({"bool": {}}, TagCatalog([]))]
+    assert english and not any(re.search(r"[\u4e00-\u9fff]", m) for m in english)
+    assert chinese and all(re.search(r"[\u4e00-\u9fff]", m) for m in chinese)
 
 
 def test_whitenoise_serves_the_hashed_stylesheet(brand_client):
