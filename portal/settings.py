@@ -204,6 +204,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # DRF's own 400s (a body that does not parse, serializer errors) in the API's error
+    # envelope `{"errors": [{"path", "message"}]}`, as every operation documents them.
+    "EXCEPTION_HANDLER": "campaigns.api.activities.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "JD brand marketing portal API",
@@ -255,7 +258,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 # A starting worker asks JD once for the tag catalog, notices and status.
 WARM_UP_ON_WORKER_START = env.bool("WARM_UP_ON_WORKER_START", default=True)
-# How many times a task may be redelivered after its worker died before it is dropped.
+# How many times a poll or build may be resent after its worker died before it is given up
+# with the reason shown (portal/redelivery.py).
 CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=5)
 
 # --- JD Cloud -----------------------------------------------------------------------
