@@ -30,7 +30,7 @@ def _check_broker() -> dict:
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            transport = conn.transport_cls
+            transport = conn.transport.driver_name  # "filesystem", "redis", …
     except Exception as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     return {

@@ -21,6 +21,7 @@ def test_healthz_answers_503_naming_the_broker_when_it_is_unreachable(client, mo
     # A Redis URL on a port nothing listens on: the check must fail fast and say so.
     monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
     monkeypatch.setattr(app.conf, "broker_write_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setitem(app.conf, "broker_transport", None)  # the embedded one's class
 
     response = client.get("/healthz")
 
