@@ -1,6 +1,7 @@
 """The portal's URLs plus `POST /bench/bare`: a Django view that answers the callbacks'
-JSON envelope and does nothing else, behind the same middleware in the same server. The
-ceiling for `POST /JDCloud/master/sync` in `manage.py bench_callbacks`."""
+JSON envelope and does nothing else, in the same server, behind the portal's middleware
+(all of it: it is no ISV callback, which skips what is below `IsvCallbackMiddleware`).
+The ceiling for `POST /JDCloud/master/sync` in `manage.py bench_callbacks`."""
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path

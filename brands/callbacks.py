@@ -81,19 +81,9 @@ class MasterEditInput(MasterSyncInput):
     user_type = None
 
 
-def _validated(serializer_class, params: dict[str, Any]) -> dict[str, Any]:
-    serializer = serializer_class(data=params)
-    if not serializer.is_valid():
-        field, errors = next(iter(serializer.errors.items()))
-        reason = errors[0] if isinstance(errors, list) else errors
-        raise CallbackError(CODE_BAD_REQUEST, f"{field}: {reason}", data={"status": "0"})
-    return serializer.validated_data
-
-
-@isv_callback("/JDCloud/master/sync")
-def master_sync(request: HttpRequest, params: dict[str, Any]) -> dict:
-    data = _validated(MasterSyncInput, params)
-    brand, _created = services.brand_sync(
+@isv_callback("/JDCloud/master/sync", serializer=MasterSyncInput)
+def master_sync(request: HttpRequest, data: dict[str, Any]) -> dict:
+    request.callback_brand_id = services.brand_sync(
         master_id=data["master_id"],
         name=data["master_name"],
         description=data["master_desc"],
@@ -103,13 +93,11 @@ def master_sync(request: HttpRequest, params: dict[str, Any]) -> dict:
         expire_time=data["expire_time"],
         status=data["status"],
     )
-    request.callback_brand_id = brand.pk
     return {"status": "1"}
 
 
-@isv_callback("/JDCloud/master/edit")
-def master_edit(request: HttpRequest, params: dict[str, Any]) -> dict:
-    data = _validated(MasterEditInput, params)
+@isv_callback("/JDCloud/master/edit", serializer=MasterEditInput)
+def master_edit(request: HttpRequest, data: dict[str, Any]) -> dict:
     brand = services.brand_edit(
         master_id=data["master_id"], expire_time=data["expire_time"], status=data["status"]
     )

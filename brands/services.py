@@ -15,6 +15,19 @@ def _expiry(expire_time: int) -> datetime:
     return datetime.fromtimestamp(expire_time, tz=UTC)
 
 
+# What `/JDCloud/master/sync` sets; the rest of a brand (its Linkflow connection) is ours.
+_SYNCED_FIELDS = (
+    "name",
+    "description",
+    "shop_id",
+    "shop_type",
+    "user_type",
+    "expire_time",
+    "status",
+    "updated_at",
+)
+
+
 def brand_sync(
     *,
     master_id: str,
@@ -25,22 +38,30 @@ def brand_sync(
     user_type: str,
     expire_time: int,
     status: int,
-) -> tuple[Brand, bool]:
-    """Create or update a brand as JD Cloud pushed it (`/JDCloud/master/sync`): an upsert,
-    so a repeated call changes nothing more."""
-    brand, created = Brand.objects.update_or_create(
+) -> int:
+    """Create or update a brand as JD Cloud pushed it (`/JDCloud/master/sync`); its id.
+
+    One statement, `INSERT ... ON CONFLICT (master_id) DO UPDATE ... RETURNING id`: a
+    repeated call changes nothing more, two concurrent first calls cannot both insert, and
+    a callback pays one round trip for it (issue 10, benchmark 1). The row is not read
+    back, hence the id rather than the brand."""
+    brand = Brand(
         master_id=master_id,
-        defaults={
-            "name": name,
-            "description": description,
-            "shop_id": shop_id,
-            "shop_type": shop_type,
-            "user_type": user_type,
-            "expire_time": _expiry(expire_time),
-            "status": status,
-        },
+        name=name,
+        description=description,
+        shop_id=shop_id,
+        shop_type=shop_type,
+        user_type=user_type,
+        expire_time=_expiry(expire_time),
+        status=status,
     )
-    return brand, created
+    Brand.objects.bulk_create(
+        [brand],
+        update_conflicts=True,
+        unique_fields=["master_id"],
+        update_fields=_SYNCED_FIELDS,
+    )
+    return brand.pk
 
 
 def brand_edit(*, master_id: str, expire_time: int, status: int) -> Brand | None:

@@ -6,15 +6,20 @@ the run on the server of `--postgres`), with the portal's URLs plus a bare Djang
 view (`bench.callbacks_urls`; the settings module `bench.callbacks_settings` exists only
 for this). Then wrk (`bench/callbacks.lua`, from this process on loopback) drives each of
 them for `--duration` seconds after a warm-up: the bare view first, then the callback with
-pre-signed valid bodies cycling over `--brands` distinct master_ids (so each call updates
-a brand, as JD's re-sends do). It prints requests/s and p99 of both, the ratio, and the
-errors: wrk's (connections, HTTP status) and the calls the portal's call log records as
-refused. Targets (issue 10): ≥ 0.8× the bare view's requests/s, p99 < 50 ms, 0 errors.
+pre-signed valid bodies cycling over `--brands` distinct master_ids (so each call writes
+a brand, as JD's re-sends do: the upsert writes even when nothing changed). The bare view
+runs behind the portal's whole middleware, the callback behind the part above
+`portal.callbacks.IsvCallbackMiddleware`, as in production. It prints requests/s and p99
+of both, the ratio, and the errors: wrk's (connections, HTTP status) and the calls the
+portal's call log records as refused; then, with the server stopped, where a call's time
+goes in-process on the same database (`bench.callbacks_breakdown`) and, when the ratio
+is not met, why. Targets (issue 10): ≥ 0.8× the bare view's requests/s, p99 < 50 ms, 0
+errors.
 
     .venv/bin/python manage.py bench_callbacks [--duration 10] [--connections 4]
 
 Needs wrk (`apt-get install -y wrk`). `--profile N` instead runs N callbacks through
-Django's test client in-process under pyinstrument and prints where the time goes.
+Django's test client in-process under pyinstrument and prints the call tree.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -90,15 +96,19 @@ class Command(BaseCommand):
             type=int,
             default=None,
             help="seconds a worker keeps its database connection (DATABASE_URL's "
-            "conn_max_age; default: the settings', i.e. a new connection per request)",
+            "conn_max_age; default: the settings', DATABASE_CONN_MAX_AGE or 60; 0: a new "
+            "connection per request)",
         )
         parser.add_argument("--keep", action="store_true", help="keep the work directory")
         parser.add_argument("--profile", type=int, default=0, help="profile N calls instead")
         parser.add_argument("--tally", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument("--breakdown", type=int, default=0, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
         if options["tally"]:
             return self.tally()
+        if options["breakdown"]:
+            return self.breakdown(options["breakdown"], options["brands"])
         if options["profile"]:
             return self.profile(options["profile"], options["brands"])
         if shutil.which("wrk") is None:
@@ -154,13 +164,21 @@ class Command(BaseCommand):
                     manage(["bench_callbacks", "--tally"], env, capture=True).stdout
                 )
                 server_errors = _server_errors(server.log_path)
+            # The server stopped: where the time goes, in-process, on the same database.
+            breakdown = json.loads(
+                manage(
+                    ["bench_callbacks", "--breakdown", "300", "--brands", str(options["brands"])],
+                    env,
+                    capture=True,
+                ).stdout
+            )
         finally:
             database.drop()
             if options["keep"]:
                 self.stdout.write(f"work directory kept: {workdir}")
             else:
                 shutil.rmtree(workdir, ignore_errors=True)
-        self.report(options, database, results, refused, logged, server_errors)
+        self.report(options, database, results, refused, logged, server_errors, breakdown)
 
     def wrk(self, script: Path, url: str, bodies: Path, options, seconds: int) -> dict:
         completed = subprocess.run(  # noqa: S603 - wrk on loopback, our arguments
@@ -189,7 +207,9 @@ class Command(BaseCommand):
         )
         return figures
 
-    def report(self, options, database, results, refused, logged, server_errors) -> None:
+    def report(self, options, database, results, refused, logged, server_errors, breakdown) -> None:
+        from bench.callbacks_breakdown import explain
+
         say = self.stdout.write
         bare, sync = results["bare view"], results["master/sync"]
         kind = (
@@ -202,6 +222,10 @@ class Command(BaseCommand):
             f"{database.label}; wrk {options['threads']} thread(s), "
             f"{options['connections']} connections, {options['duration']} s each after "
             f"{options['warmup']} s of warm-up, on loopback"
+        )
+        say(
+            "the bare view runs behind the portal's whole middleware, master/sync behind "
+            "what is above IsvCallbackMiddleware (as in production)"
         )
         for label, figures in results.items():
             say(
@@ -222,6 +246,16 @@ class Command(BaseCommand):
             f"the call log ({logged:,} calls logged), {server_errors} server errors logged  "
             f"(target 0: {verdict(errors == 0)})"
         )
+        lines = explain(
+            breakdown,
+            bare_rate=bare["rate"],
+            sync_rate=sync["rate"],
+            workers=options["workers"],
+            sqlite=not options["postgres"],
+            target_ratio=TARGET_RATIO,
+        )
+        for line in lines:
+            say(textwrap.fill(line, 100, subsequent_indent="  ") if len(line) > 100 else line)
 
     # --- inside the throwaway environment ----------------------------------------------
 
@@ -234,6 +268,13 @@ class Command(BaseCommand):
         with scopes_disabled():
             calls = IntegrationCall.objects.filter(direction="in", endpoint=SYNC_PATH)
             self.stdout.write(json.dumps([calls.filter(ok=False).count(), calls.count()]))
+
+    def breakdown(self, calls: int, brands: int) -> None:
+        """Where the callback's time goes, as JSON (`bench.callbacks_breakdown`)."""
+        from bench.callbacks_breakdown import measure
+
+        bodies = signed_bodies(brands, settings.JDCLOUD_ISV_KEY)
+        self.stdout.write(json.dumps(measure(SYNC_PATH, BARE_PATH, bodies, calls)))
 
     def profile(self, calls: int, brands: int) -> None:
         """N callbacks through the test client under pyinstrument, in a transaction that
