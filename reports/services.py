@@ -3,21 +3,26 @@
 Issue 10 asks a pull to store 100,000 rows at ≥ 0.5× the rate of a raw COPY of them
 (`manage.py bench_reports`): rows are read straight into column values
 (`reports.parsing.read_row`), the top-5 lists kept on the row as JSON, and on PostgreSQL
-COPYed into the table while they are read."""
+COPYed while they are read: straight into the table for a day stored for the first time
+(the daily pull), into a temporary table merged in one statement for a day stored before
+(a re-pull, a retried task), so that rows that did not change are not written again."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from brands.models import Brand
 from portal.integrations.jdcloud.factory import jdcloud_client
-from reports.models import ReportRow, ReportType
+from reports.models import AMOUNT_METRICS, ReportRow, ReportType
 from reports.parsing import COLUMNS, read_row
 
 logger = logging.getLogger(__name__)
@@ -25,13 +30,20 @@ logger = logging.getLogger(__name__)
 BATCH = 2000
 _TABLE = ReportRow._meta.db_table
 _COMMON = ("brand_id", "report_date", "pulled_at")  # the same for every row of a store
+_KEY = ("brand_id", "package_id", "report_date", "report_type")  # report_row_unique
+# The columns a re-pull compares (pulled_at says when the values were pulled: it changes
+# with them) and the columns it sets.
+_VALUES = tuple(name for name in COLUMNS if name not in _KEY)
+_SET = (*_VALUES, "pulled_at")
 
 
 def report_rows_store(
     *, brand: Brand, report_date: date, report_type: str, raw_rows: list[dict]
 ) -> dict:
-    """Replace the brand's rows of that day and type with `raw_rows` in one transaction.
-    Returns counts: stored, skipped (unreadable metrics), malformed top-5 rows.
+    """Make the brand's rows of that day and type `raw_rows`, in one transaction: new
+    packages added, changed rows updated, packages no longer listed removed; a row that did
+    not change is left as it was (its id and `pulled_at` too). Returns counts: stored,
+    skipped (unreadable metrics), malformed top-5 rows.
 
     One row per package and type; a package JD lists twice keeps its last row. Stores of
     one brand-day-type wait for each other, so two pulls of a day never collide."""
@@ -53,6 +65,7 @@ class _Rows:
     def __init__(self, brand: Brand, report_date: date, report_type: str, raw_rows) -> None:
         self.brand, self.report_date, self.report_type = brand, report_date, report_type
         self.raw_rows = raw_rows
+        self.pulled_at = timezone.now()
         self.skipped = 0
         self.seen: dict[str, bool] = {}  # package → its top-5 is malformed
         self.later: dict[str, tuple] = {}
@@ -61,12 +74,17 @@ class _Rows:
     def malformed(self) -> int:
         return sum(self.seen.values())
 
+    @property
+    def day(self) -> list:
+        """The parameters that select the store's day (brand, day, type)."""
+        return [self.brand.pk, self.report_date, self.report_type]
+
     def __iter__(self) -> Iterator[tuple]:
         """The records in order, each with the columns common to the store after it (as
         text: written as they are, where a date or a timestamp would be formatted anew for
         every row)."""
         seen, later, report_type = self.seen, self.later, self.report_type
-        common = (str(self.brand.pk), self.report_date.isoformat(), timezone.now().isoformat())
+        common = (str(self.brand.pk), self.report_date.isoformat(), self.pulled_at.isoformat())
         for raw in self.raw_rows:
             try:
                 record = read_row(raw, report_type=report_type)
@@ -85,55 +103,129 @@ class _Rows:
 
 
 def _store_by_copy(rows: _Rows) -> None:
-    """PostgreSQL: the day's rows deleted, then COPYed in as they are read; the database
-    takes each batch while the next is being read."""
-    columns = ", ".join(connection.ops.quote_name(name) for name in (*COLUMNS, *_COMMON))
+    """PostgreSQL: the rows COPYed as they are read (the database takes each batch while
+    the next is being read). A day stored before is merged: its rows go to a temporary
+    table first, then one INSERT … ON CONFLICT DO UPDATE writes only the rows that differ."""
+    sql = _copy_sql()
     with connection.cursor() as cursor:
         # Two stores of one brand-day-type (the daily pull, a re-pull on demand) take turns.
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtext(%s))",
             [f"reports:{rows.brand.pk}:{rows.report_date}:{rows.report_type}"],
         )
-        # _TABLE is the model's own table name, quoted; every value is a parameter.
-        cursor.execute(
-            f"DELETE FROM {_TABLE} WHERE brand_id = %s AND report_date = %s"  # noqa: S608  # nosec B608
-            " AND report_type = %s",
-            [rows.brand.pk, rows.report_date, rows.report_type],
-        )
-        copy_sql = f"COPY {_TABLE} ({columns}) FROM STDIN"
-        with cursor.copy(copy_sql) as copy:
+        cursor.execute(sql.stored, rows.day)
+        stored = {package_id for (package_id,) in cursor.fetchall()}
+        if stored:
+            cursor.execute(sql.create_incoming)
+        target = sql.incoming if stored else sql.table
+        with cursor.copy(target.copy) as copy:
             write = copy.write_row
             for record in rows:
                 write(record)
         if rows.later:  # a package listed twice: its last row replaces the first
-            for package_id in rows.later:
-                # As above: the model's own table name; every value is a parameter.
-                cursor.execute(
-                    f"DELETE FROM {_TABLE} WHERE brand_id = %s AND report_date = %s"  # noqa: S608  # nosec B608
-                    " AND package_id = %s AND report_type = %s",
-                    [rows.brand.pk, rows.report_date, package_id, rows.report_type],
-                )
-            with cursor.copy(copy_sql) as copy:
+            cursor.execute(target.delete, [*rows.day, list(rows.later)])
+            with cursor.copy(target.copy) as copy:
                 for record in rows.later.values():
                     copy.write_row(record)
+        if not stored:
+            return
+        # The packages no longer listed: found here rather than by an anti-join with the
+        # temporary table, which has no statistics (the planner may loop over it per row).
+        if gone := list(stored.difference(rows.seen)):
+            cursor.execute(sql.table.delete, [*rows.day, gone])
+        cursor.execute(sql.merge)
+        # Dropped now, not at the commit: a caller's transaction may hold several stores.
+        cursor.execute(sql.drop_incoming)
+
+
+class _TableSQL(NamedTuple):
+    copy: str  # the store's columns, from STDIN
+    delete: str  # packages of a day: parameters brand, day, type, package ids
+
+
+class _CopySQL(NamedTuple):
+    table: _TableSQL
+    incoming: _TableSQL
+    stored: str  # the day's packages: parameters brand, day, type
+    create_incoming: str
+    merge: str
+    drop_incoming: str
+
+
+@functools.cache
+def _copy_sql() -> _CopySQL:
+    """The statements of `_store_by_copy`. Names are the model's, quoted, or constants;
+    every value is a parameter."""
+    quote = connection.ops.quote_name
+    table, incoming = quote(_TABLE), quote("report_rows_incoming")
+    columns = ", ".join(map(quote, (*COLUMNS, *_COMMON)))
+    day = "brand_id = %s AND report_date = %s AND report_type = %s"
+
+    def statements(name: str) -> _TableSQL:
+        return _TableSQL(
+            copy=f"COPY {name} ({columns}) FROM STDIN",
+            delete=(
+                f"DELETE FROM {name} WHERE {day}"  # noqa: S608  # nosec B608
+                " AND package_id = ANY(%s)"
+            ),
+        )
+
+    changed = " IS DISTINCT FROM ".join(
+        "(" + ", ".join(f"{prefix}.{quote(name)}" for name in _VALUES) + ")"
+        for prefix in (table, "EXCLUDED")
+    )
+    return _CopySQL(
+        table=statements(table),
+        incoming=statements(incoming),
+        stored=f"SELECT package_id FROM {table} WHERE {day}",  # noqa: S608  # nosec B608
+        create_incoming=(
+            f"CREATE TEMPORARY TABLE {incoming} ON COMMIT DROP"  # noqa: S608  # nosec B608
+            f" AS SELECT {columns} FROM {table} WITH NO DATA"
+        ),
+        merge=(
+            f"INSERT INTO {table} ({columns})"  # noqa: S608  # nosec B608
+            f" SELECT {columns} FROM {incoming}"
+            f" ON CONFLICT ({', '.join(map(quote, _KEY))}) DO UPDATE SET "
+            + ", ".join(f"{quote(name)} = EXCLUDED.{quote(name)}" for name in _SET)
+            + f" WHERE {changed}"
+        ),
+        drop_incoming=f"DROP TABLE {incoming}",
+    )
 
 
 def _store_by_orm(rows: _Rows) -> None:
-    """Other databases (SQLite in development and tests): the same rows, by bulk_create."""
+    """Other databases (SQLite in development and tests): the same outcome through the
+    ORM, the day's stored rows compared in Python."""
     records = {record[0]: record for record in rows}
     records.update(rows.later)
-    ReportRow.objects.filter(
+    day = ReportRow.objects.filter(
         brand=rows.brand, report_date=rows.report_date, report_type=rows.report_type
-    ).delete()
-    objects = []
-    for record in records.values():
-        values = dict(zip(COLUMNS, record[: len(COLUMNS)], strict=True))
-        values["top5"], values["top5_raw"] = (
-            json.loads(values["top5"]),
-            json.loads(values["top5_raw"]),
-        )
-        objects.append(ReportRow(brand=rows.brand, report_date=rows.report_date, **values))
-    ReportRow.objects.bulk_create(objects, batch_size=BATCH)
+    )
+    stored = {row.package_id: row for row in day}
+    new, changed = [], []
+    for package_id, record in records.items():
+        row = _report_row(rows, record)
+        old = stored.pop(package_id, None)
+        if old is None:
+            new.append(row)
+        elif any(getattr(old, name) != getattr(row, name) for name in _VALUES):
+            row.pk = old.pk
+            changed.append(row)
+    gone = [row.pk for row in stored.values()]
+    for start in range(0, len(gone), BATCH):
+        day.filter(pk__in=gone[start : start + BATCH]).delete()
+    ReportRow.objects.bulk_update(changed, _SET, batch_size=BATCH)
+    ReportRow.objects.bulk_create(new, batch_size=BATCH)
+
+
+def _report_row(rows: _Rows, record: tuple) -> ReportRow:
+    values = dict(zip(COLUMNS, record[: len(COLUMNS)], strict=True))
+    for name in AMOUNT_METRICS:
+        values[name] = Decimal(values[name])
+    values["top5"], values["top5_raw"] = json.loads(values["top5"]), json.loads(values["top5_raw"])
+    return ReportRow(
+        brand=rows.brand, report_date=rows.report_date, pulled_at=rows.pulled_at, **values
+    )
 
 
 def report_pull(
