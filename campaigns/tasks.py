@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 from celery import shared_task
-from django_scopes import scopes_disabled
 
 from brands.tenancy import brand_task
 from campaigns.models import WechatCampaign
@@ -42,17 +41,13 @@ def resume_overdue_wechat_polls() -> int:
     """Periodic: restart WeChat poll chains that were lost (worker killed, message dropped);
     those whose worker died every time, more often than CELERY_MAX_REDELIVERIES, stop with
     the reason instead. Returns how many were sent again."""
-    due = wechat.wechat_campaigns_due_for_poll()
-    with scopes_disabled():
-        dying = redelivery.spent_counts(
-            WechatCampaign.objects.filter(pk__in=[pk for pk, _brand in due]), field=DELIVERIES
-        )
-        for campaign_id, times in dying.items():
-            wechat.wechat_poll_give_up(campaign_id=campaign_id, times=times)
-    resent = [(pk, brand_id) for pk, brand_id in due if pk not in dying]
-    for campaign_id, brand_id in resent:
-        poll_wechat_campaign.delay(campaign_id=campaign_id, brand_id=brand_id)
-    return len(resent)
+    return redelivery.resend_or_give_up(
+        WechatCampaign,
+        wechat.wechat_campaigns_due_for_poll(),
+        field=DELIVERIES,
+        give_up=lambda pk, times: wechat.wechat_poll_give_up(campaign_id=pk, times=times),
+        resend=lambda pk, brand_id: poll_wechat_campaign.delay(campaign_id=pk, brand_id=brand_id),
+    )
 
 
 @shared_task(name="campaigns.refresh_notices")

@@ -8,7 +8,6 @@ import random
 
 from celery import shared_task
 from django.utils.translation import gettext as _
-from django_scopes import scopes_disabled
 
 from brands.linkflow import LinkflowNotConnected
 from brands.tenancy import brand_task
@@ -86,14 +85,10 @@ def resume_stalled_writebacks() -> int:
     """Periodic: resume write-backs whose task was lost (worker killed, message dropped);
     those whose worker died every time, more often than CELERY_MAX_REDELIVERIES, fail with
     the reason instead. Returns how many were sent again."""
-    stalled = writeback.writebacks_stalled()
-    with scopes_disabled():
-        dying = redelivery.spent_counts(
-            WritebackJob.objects.filter(pk__in=[pk for pk, _brand in stalled]), field=DELIVERIES
-        )
-        for job_id, times in dying.items():
-            _give_up_dying_run(job_id, times)
-    resumed = [(pk, brand_id) for pk, brand_id in stalled if pk not in dying]
-    for job_id, brand_id in resumed:
-        run_writeback.delay(job_id=job_id, brand_id=brand_id)
-    return len(resumed)
+    return redelivery.resend_or_give_up(
+        WritebackJob,
+        writeback.writebacks_stalled(),
+        field=DELIVERIES,
+        give_up=_give_up_dying_run,
+        resend=lambda pk, brand_id: run_writeback.delay(job_id=pk, brand_id=brand_id),
+    )

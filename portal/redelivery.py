@@ -18,11 +18,12 @@ with the work, and lost with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
+from django_scopes import scopes_disabled
 
 
 def deliveries_spent(field: str) -> Q:
@@ -68,3 +69,24 @@ def counted_delivery(rows: QuerySet, *, field: str) -> Iterator[None]:
         delivery_finished(rows, field=field)
         raise
     delivery_finished(rows, field=field)
+
+
+def resend_or_give_up(
+    model: type[Model],
+    due: Sequence[tuple[int, int]],
+    *,
+    field: str,
+    give_up: Callable[[int, int], object],
+    resend: Callable[[int, int], object],
+) -> int:
+    """A sweeper's fan-out over `due` (primary key, brand id) rows whose task was lost:
+    `give_up(pk, times)` those whose deliveries are spent, `resend(pk, brand_id)` the
+    others. Unscoped, as periodic fan-outs are. Returns how many were sent again."""
+    with scopes_disabled():
+        dying = spent_counts(model.objects.filter(pk__in=[pk for pk, _brand in due]), field=field)
+        for pk, times in dying.items():
+            give_up(pk, times)
+    resent = [(pk, brand_id) for pk, brand_id in due if pk not in dying]
+    for pk, brand_id in resent:
+        resend(pk, brand_id)
+    return len(resent)

@@ -7,7 +7,6 @@ import random
 from celery import shared_task
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django_scopes import scopes_disabled
 
 from brands.tenancy import brand_task
 from portal import redelivery
@@ -71,14 +70,10 @@ def resume_overdue_report_polls() -> int:
     """Periodic: restart report poll chains that were lost (worker killed, message dropped);
     those whose worker died every time, more often than CELERY_MAX_REDELIVERIES, fail with
     the reason instead. Returns how many were sent again."""
-    due = services.linkflow_reports_due_for_poll()
-    with scopes_disabled():
-        dying = redelivery.spent_counts(
-            LinkflowReport.objects.filter(pk__in=[pk for pk, _brand in due]), field=DELIVERIES
-        )
-        for report_pk, times in dying.items():
-            _give_up_dying_poll(report_pk, times)
-    resumed = [(pk, brand_id) for pk, brand_id in due if pk not in dying]
-    for report_pk, brand_id in resumed:
-        poll_linkflow_report.delay(report_pk=report_pk, brand_id=brand_id)
-    return len(resumed)
+    return redelivery.resend_or_give_up(
+        LinkflowReport,
+        services.linkflow_reports_due_for_poll(),
+        field=DELIVERIES,
+        give_up=_give_up_dying_poll,
+        resend=lambda pk, brand_id: poll_linkflow_report.delay(report_pk=pk, brand_id=brand_id),
+    )
