@@ -111,30 +111,4 @@ class ReportRow(models.Model):
         return f"{self.package_id} {self.report_date} {self.report_type}"
 
 
-class TopSku(models.Model):
-    """Superseded by `ReportRow.top5`: nothing writes these rows any more (a pull wrote 35
-    per report row). Kept only while the admin's inline still names the model; to be
-    dropped with it."""
-
-    row = models.ForeignKey(ReportRow, on_delete=models.CASCADE, related_name="top_skus")
-    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
-    metric = models.CharField(_("list"), max_length=24)
-    rank = models.PositiveSmallIntegerField(_("rank"))
-    sku_id = models.CharField(_("SKU"), max_length=32)
-    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2)
-
-    objects = ScopedManager(brand="brand")
-
-    class Meta:
-        verbose_name = _("top SKU")
-        verbose_name_plural = _("top SKUs")
-        ordering = ["row", "metric", "rank"]
-        constraints = [
-            models.UniqueConstraint(fields=["row", "metric", "rank"], name="top_sku_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.metric} #{self.rank} {self.sku_id}"
-
-
 from reports.cdp.models import *  # noqa: E402, F403 - Linkflow reports (reports.cdp)

@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 from brands.models import Brand, BrandUser, TrackedLink
 from campaigns.models import Activity, Reach, ReachType, ShortLink, WechatCampaign
 from crowds.models import Crowd, CrowdInstance, InstanceOrigin, InstanceStatus, SyncState
-from reports.models import ReportRow, ReportType, TopSku
+from reports.models import ReportRow, ReportType
 
 # Models with a `brand` that are not brand data shown to brand users, and why.
 NOT_BRAND_SCOPED_MODELS = {
@@ -170,14 +170,6 @@ def seed(brand: Brand, marker: str, *, remote_id: int) -> Tenant:
                 pay_amount=Decimal("987.65"),
                 top5_raw={"browse_sku_top5": f"{marker}sku:5"},
             )
-        tenant.rows["top_sku"] = TopSku.objects.create(
-            row=tenant.rows["report_row"],
-            brand=brand,
-            metric="browse_sku_top5",
-            rank=1,
-            sku_id=f"{marker}sku"[:32],
-            value=Decimal(5),
-        )
         _seed_linkflow_models(tenant, remote_id=remote_id, now=now)
     return tenant
 
