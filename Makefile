@@ -51,7 +51,7 @@ verify:
 
 ## make bench: the five benchmarks of issue 10, each printing its figures beside the limit
 ## (each also runs alone: see README). Installs wrk, redis-server and PostgreSQL when absent.
-bench: setup
+bench: setup .env
 	@command -v wrk >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends wrk; }
 	@command -v redis-server >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends redis-server; }
 	$(PY) manage.py bench_callbacks
