@@ -34,6 +34,7 @@ from decimal import Decimal
 import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
 from django.test import Client, override_settings
@@ -656,6 +657,9 @@ class Command(BaseCommand):
             raise CommandError(f"--rows must be more than {SMALL}")
         if repeat < 1:
             raise CommandError("--repeat must be at least 1")
+        # A fresh checkout's database has no tables yet (make run migrates; make bench may
+        # come first): bring its schema up to date. The rows made below are rolled back.
+        call_command("migrate", "--noinput", verbosity=0)
         pages = [p for p in LIST_PAGES if p.route.startswith(only)]
         if not pages:
             raise CommandError(f"no list page's route starts with {only!r}")
