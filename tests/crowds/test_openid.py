@@ -98,8 +98,9 @@ def test_a_package_holds_the_groups_openids_for_the_brands_account(lf_brand):
     assert 0 < package.count == len(expected) < 120  # some contacts have no openId
     assert lines(package) == expected
     assert package.file.name == f"{lf_brand.pk}/{package.pk}-1.txt"
-    leftovers = sorted(p.name for p in openid.openid_package_root().rglob("*"))
-    assert leftovers == [str(lf_brand.pk), f"{package.pk}-1.txt"]  # working files gone
+    root = openid.openid_package_root()
+    leftovers = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+    assert leftovers == [str(lf_brand.pk), package.file.name]  # working files gone
 
 
 def test_another_official_account_gets_an_empty_package(lf_brand):

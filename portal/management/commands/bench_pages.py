@@ -657,12 +657,12 @@ class Command(BaseCommand):
             raise CommandError(f"--rows must be more than {SMALL}")
         if repeat < 1:
             raise CommandError("--repeat must be at least 1")
-        # A fresh checkout's database has no tables yet (make run migrates; make bench may
-        # come first): bring its schema up to date. The rows made below are rolled back.
-        call_command("migrate", "--noinput", verbosity=0)
         pages = [p for p in LIST_PAGES if p.route.startswith(only)]
         if not pages:
             raise CommandError(f"no list page's route starts with {only!r}")
+        # A fresh checkout's database has no tables yet (make run migrates; make bench may
+        # come first): bring its schema up to date. The rows made below are rolled back.
+        call_command("migrate", "--noinput", verbosity=0)
         process, remote = None, {}
         if any(p.remote for p in pages):
             sandbox_url, process = self._sandbox(sandbox_url)
