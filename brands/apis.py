@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from brands.linkflow import linkflow_check, linkflow_connect, linkflow_disconnect
 from brands.models import BrandUser
-from campaigns.api.activities import ErrorEnvelope, ErrorsOutput, request_fields, validated
+from portal.api import ErrorEnvelope, ErrorsOutput, request_fields, validated
 
 
 class BrandOutput(serializers.Serializer):

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from brands import cdp
 from brands.linkflow import LinkflowNotConnected
 from brands.models import TrackedLink
-from campaigns.api.activities import (
+from portal.api import (
     ErrorEnvelope,
     ErrorsOutput,
     field_error,

@@ -14,8 +14,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from campaigns import writeback
-from campaigns.api.activities import BrandCanAct, Conflict, ConflictOutput
 from campaigns.writeback_models import WritebackJob
+from portal.api import BrandCanAct, Conflict, ConflictOutput
 
 
 class RefusalCodeOutput(serializers.Serializer):

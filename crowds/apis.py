@@ -10,7 +10,9 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.api.activities import (
+from crowds import selectors, services
+from crowds.models import Crowd, CrowdInstance, PackageType, Tag
+from portal.api import (
     ErrorEnvelope,
     ErrorsOutput,
     field_error,
@@ -18,8 +20,6 @@ from campaigns.api.activities import (
     request_fields,
     validated,
 )
-from crowds import selectors, services
-from crowds.models import Crowd, CrowdInstance, PackageType, Tag
 from portal.integrations.jdcloud import types as jd
 
 

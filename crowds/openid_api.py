@@ -13,7 +13,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from brands.cdp_apis import LinkflowFailed, NotConnected
-from campaigns.api.activities import (
+from crowds import openid
+from crowds.linkflow_models import OpenIdPackage
+from portal.api import (
     BrandCanAct,
     Conflict,
     ConflictOutput,
@@ -23,8 +25,6 @@ from campaigns.api.activities import (
     request_fields,
     validated,
 )
-from crowds import openid
-from crowds.linkflow_models import OpenIdPackage
 from portal.integrations.linkflow.errors import LinkflowError
 
 

@@ -215,7 +215,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # DRF's own 400s (a body that does not parse, serializer errors) in the API's error
     # envelope `{"errors": [{"path", "message"}]}`, as every operation documents them.
-    "EXCEPTION_HANDLER": "campaigns.api.activities.exception_handler",
+    "EXCEPTION_HANDLER": "portal.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "JD brand marketing portal API",

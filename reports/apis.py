@@ -17,14 +17,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from campaigns.api.activities import (
+from crowds.models import CrowdInstance
+from portal.api import (
     ErrorEnvelope,
     ErrorsOutput,
     RemoteFailed,
     field_error,
     request_fields,
 )
-from crowds.models import CrowdInstance
 from portal.integrations.jdcloud.errors import JDCloudError, JDCloudRejected
 from reports import services
 from reports.models import AMOUNT_METRICS, COUNT_METRICS, TOP5_FIELDS, ReportRow

@@ -13,7 +13,12 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.api.activities import (
+from campaigns.models import Notice, Reach, ReachType, ShortLink
+from campaigns.services import reach as reach_services
+from campaigns.services import short_links
+from campaigns.services.system import notices_current, system_state
+from crowds.models import CrowdInstance
+from portal.api import (
     CampaignErrorItem,
     ErrorEnvelope,
     ErrorsOutput,
@@ -22,11 +27,6 @@ from campaigns.api.activities import (
     request_fields,
     validated,
 )
-from campaigns.models import Notice, Reach, ReachType, ShortLink
-from campaigns.services import reach as reach_services
-from campaigns.services import short_links
-from campaigns.services.system import notices_current, system_state
-from crowds.models import CrowdInstance
 from portal.integrations.jdcloud.errors import JDCloudError
 from portal.integrations.jdcloud.factory import jdcloud_client
 

@@ -14,7 +14,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.api.activities import (
+from campaigns.models import WechatCampaign
+from campaigns.services import wechat as services
+from crowds.models import CrowdInstance, OpenIdPackage
+from portal.api import (
     BrandCanAct,
     Conflict,
     ConflictOutput,
@@ -26,9 +29,6 @@ from campaigns.api.activities import (
     request_fields,
     validated,
 )
-from campaigns.models import WechatCampaign
-from campaigns.services import wechat as services
-from crowds.models import CrowdInstance, OpenIdPackage
 
 
 class WechatTemplateDataItem(serializers.Serializer):
