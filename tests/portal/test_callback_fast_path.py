@@ -172,7 +172,8 @@ def test_brand_sync_is_one_statement_and_keeps_what_the_portal_set(
 @pytest.mark.django_db
 @pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
-    reason="SQLite's own settings",
+    reason="a PRAGMA of the embedded SQLite database; on PostgreSQL (make verify) commit "
+    "durability is the server's own setting, not the portal's",
 )
 def test_sqlite_commits_do_not_wait_for_the_disk():
     with connection.cursor() as cursor:
